@@ -1,0 +1,235 @@
+"""``create_app(settings)``: the only place that wires plugins, routes and middleware."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from litestar import Litestar, Router
+from litestar.channels import ChannelsPlugin
+from litestar.channels.backends.memory import MemoryChannelsBackend
+from litestar.channels.backends.redis import RedisChannelsPubSubBackend
+from litestar.config.csrf import CSRFConfig
+from litestar.di import Provide
+from litestar.exceptions import HTTPException
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.stores.file import FileStore
+from litestar.stores.memory import MemoryStore
+from litestar.stores.redis import RedisStore
+from litestar.template.config import TemplateConfig
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from qa_app import i18n
+from qa_app.db import create_engine, create_sessionmaker
+from qa_app.events import Publisher
+from qa_app.labels import ALL_LABELS
+from qa_app.runtime import Runtime
+from qa_app.security import MemoryCounter, Passwords, RedisCounter
+from qa_app.services.errors import DomainError
+from qa_app.settings import LOCALES, Settings
+from qa_app.timeutil import format_date, format_datetime, local_input_value
+from qa_app.web import errors as error_handlers
+from qa_app.web.admin import AdminController
+from qa_app.web.auth import API_PREFIX, AuthController, RotatingSessionConfig, UserMiddleware
+from qa_app.web.deps import provide_actor, provide_db, provide_runtime
+from qa_app.web.live import LivePublisher, workspace_socket
+from qa_app.web.public import PublicController, healthz
+from qa_app.web.workspace import WorkspaceController
+
+logger = logging.getLogger("qa_app")
+
+# No inline script anywhere: htmx and our own JS come from /static. htmx injects a small style
+# element for its indicators, hence 'unsafe-inline' for styles only.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"
+)
+
+
+def locale_middleware(default_locale: str) -> Any:
+    """Set the request's locale from the ``qa_locale`` cookie, else the configured default."""
+
+    def factory(app: ASGIApp) -> ASGIApp:
+        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+            locale = default_locale
+            for name, value in scope.get("headers", []):
+                if name == b"cookie":
+                    for part in value.decode("latin-1").split(";"):
+                        key, _, val = part.strip().partition("=")
+                        if key == i18n.LOCALE_COOKIE and val in LOCALES:
+                            locale = val
+            token = i18n.current_locale.set(locale)
+            try:
+                await app(scope, receive, send)
+            finally:
+                i18n.current_locale.reset(token)
+
+        return middleware
+
+    return factory
+
+
+def security_headers_middleware(app: ASGIApp) -> ASGIApp:
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers += [
+                    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"same-origin"),
+                    (b"x-frame-options", b"DENY"),
+                ]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await app(scope, receive, send_with_headers)
+
+    return middleware
+
+
+def create_template_environment(settings: Settings) -> Environment:
+    environment = Environment(
+        loader=FileSystemLoader(str(settings.templates_dir)),
+        autoescape=select_autoescape(["html", "xml"], default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext
+    )
+    tz = settings.timezone
+    environment.filters["datetime"] = lambda value: format_datetime(value, tz)
+    environment.filters["date"] = lambda value: format_date(value, tz)
+    environment.filters["input_datetime"] = lambda value: local_input_value(value, tz)
+    environment.globals["current_locale"] = i18n.current_locale.get
+    environment.globals["locales"] = LOCALES
+    environment.globals.update(ALL_LABELS)
+    return environment
+
+
+def _static_version(static_dir: Path) -> str:
+    """Cache-busting token for static URLs: changes whenever a static file changes."""
+    latest = max((p.stat().st_mtime_ns for p in static_dir.rglob("*") if p.is_file()), default=0)
+    return format(latest % (36**8), "x")
+
+
+def create_app(settings: Settings, *, publisher: Publisher | None = None) -> Litestar:
+    """Assemble the application for ``settings``.
+
+    ``publisher`` replaces the live publisher (tests pass a recording one).
+    """
+    redis = None
+    if settings.redis_url:
+        from redis.asyncio import Redis
+
+        redis = Redis.from_url(settings.redis_url)
+        channels_backend: Any = RedisChannelsPubSubBackend(redis=redis, key_prefix=f"{settings.redis_prefix}:channels")
+        stores: dict[str, Any] = {
+            "sessions": RedisStore(redis, namespace=f"{settings.redis_prefix}:sessions"),
+            "rate_limit": RedisStore(redis, namespace=f"{settings.redis_prefix}:rate_limit"),
+        }
+        counter: Any = RedisCounter(redis, settings.redis_prefix)
+    else:
+        channels_backend = MemoryChannelsBackend()
+        session_store: Any = (MemoryStore() if settings.environment == "test"
+                              else FileStore(settings.var_dir / "sessions"))
+        stores = {"sessions": session_store, "rate_limit": MemoryStore()}
+        counter = MemoryCounter()
+
+    channels = ChannelsPlugin(
+        backend=channels_backend,
+        arbitrary_channels_allowed=True,
+        # A slow socket loses old fragments instead of growing memory; it re-syncs on reconnect.
+        subscriber_max_backlog=256,
+        subscriber_backlog_strategy="dropleft",
+    )
+    environment = create_template_environment(settings)
+    environment.globals["static_version"] = _static_version(settings.static_dir)
+    engine = create_engine(settings.database_url)
+    sessionmaker = create_sessionmaker(engine)
+    runtime = Runtime(
+        settings=settings,
+        engine=engine,
+        sessionmaker=sessionmaker,
+        passwords=Passwords(settings.argon2_time_cost, settings.argon2_memory_cost),
+        counter=counter,
+        publisher=publisher or LivePublisher(channels, sessionmaker, environment, settings.locale),
+        channels=channels,
+        redis=redis,
+    )
+
+    async def on_shutdown(app: Litestar) -> None:
+        await engine.dispose()
+        if redis is not None:
+            await redis.aclose()
+
+    session_config = RotatingSessionConfig(
+        key="qa_session",
+        max_age=settings.session_max_age,
+        secure=settings.is_production,
+        httponly=True,
+        samesite="lax",
+        renew_on_access=True,
+        exclude=[API_PREFIX, "^/static/", "^/healthz"],
+    )
+    csrf_config = CSRFConfig(
+        secret=settings.secret_key,
+        cookie_name="qa_csrf",
+        header_name="x-csrftoken",
+        cookie_secure=settings.is_production,
+        cookie_samesite="lax",
+        # The API authenticates only with bearer tokens (never cookies), so cross-site forgery has nothing to ride on.
+        exclude=[API_PREFIX],
+    )
+    static_router = create_static_files_router(
+        path="/static", directories=[settings.static_dir], name="static",
+        cache_control=None, include_in_schema=False,
+    )
+    api_router = Router(path="/api/v1", route_handlers=[])
+
+    app = Litestar(
+        route_handlers=[PublicController, AuthController, WorkspaceController, AdminController,
+                        healthz, workspace_socket, static_router, api_router],
+        dependencies={
+            "db": Provide(provide_db),
+            "runtime": Provide(provide_runtime, sync_to_thread=False),
+            "actor": Provide(provide_actor, sync_to_thread=False),
+        },
+        middleware=[
+            security_headers_middleware,
+            locale_middleware(settings.locale),
+            session_config.middleware,
+            DefineMiddleware(UserMiddleware, exclude=["^/static/", "^/healthz"]),
+        ],
+        csrf_config=csrf_config,
+        stores=stores,
+        plugins=[HTMXPlugin(), channels],
+        template_config=TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment)),
+        exception_handlers={
+            HTTPException: error_handlers.handle_http_exception,
+            DomainError: error_handlers.handle_domain_error,
+            500: error_handlers.handle_internal_error,
+        },
+        openapi_config=OpenAPIConfig(
+            title="qa_app API", version="1", path="/api/schema", render_plugins=[ScalarRenderPlugin()],
+        ),
+        on_shutdown=[on_shutdown],
+        request_max_body_size=10 * 1024 * 1024,
+        debug=settings.debug,
+    )
+    app.state.runtime = runtime
+    return app
+

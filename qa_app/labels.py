@@ -1,0 +1,62 @@
+"""Display labels of enum values (message ids; templates translate them with ``_()``)."""
+
+from __future__ import annotations
+
+from qa_app.i18n import N_
+
+ROLE_LABELS = {
+    "operator": N_("Operator"),
+    "moderator": N_("Moderator"),
+    "officer": N_("Department officer"),
+    "producer": N_("Producer"),
+    "admin": N_("Administrator"),
+}
+
+EPISODE_STATUS_LABELS = {
+    "draft": N_("Draft"),
+    "open": N_("Open for questions"),
+    "live": N_("On air"),
+    "closed": N_("Closed"),
+    "archived": N_("Archived"),
+}
+
+QUESTION_STATUS_LABELS = {
+    "new": N_("New"),
+    "routed": N_("Routed"),
+    "answer_review": N_("Answer in review"),
+    "ready": N_("Answer ready"),
+    "queued": N_("In rundown"),
+    "on_air": N_("On air now"),
+    "answered_on_air": N_("Answered on air"),
+    "answered_in_writing": N_("Answered in writing"),
+    "rejected": N_("Not accepted"),
+    "merged": N_("Merged"),
+}
+
+CHANNEL_LABELS = {
+    "web": N_("Web form"),
+    "phone": N_("Phone"),
+    "email": N_("E-mail"),
+    "letter": N_("Letter"),
+    "social": N_("Fanpage"),
+    "import": N_("Import"),
+    "api": N_("API"),
+    "other": N_("Other"),
+}
+
+REJECT_REASON_LABELS = {
+    "spam": N_("Spam"),
+    "offensive": N_("Offensive"),
+    "off_topic": N_("Off topic"),
+    "not_a_question": N_("Not a question"),
+    "duplicate_rejected": N_("Duplicate of a rejected question"),
+    "other": N_("Other reason"),
+}
+
+ALL_LABELS = {
+    "role_labels": ROLE_LABELS,
+    "episode_status_labels": EPISODE_STATUS_LABELS,
+    "question_status_labels": QUESTION_STATUS_LABELS,
+    "channel_labels": CHANNEL_LABELS,
+    "reject_reason_labels": REJECT_REASON_LABELS,
+}

@@ -1,0 +1,129 @@
+"""Passwords, API tokens, shared counters for throttling, and the websocket Origin check."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from typing import Protocol
+from urllib.parse import urlsplit
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+TOKEN_PREFIX = "qa_"
+
+
+class Passwords:
+    """Argon2id hashing with the cost taken from settings."""
+
+    def __init__(self, time_cost: int = 3, memory_cost: int = 65536) -> None:
+        self._hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost)
+        # Verified against when the user does not exist, so that timing does not reveal usernames.
+        self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(16))
+
+    def hash(self, password: str) -> str:
+        return self._hasher.hash(password)
+
+    def verify(self, password_hash: str | None, password: str) -> bool:
+        try:
+            return self._hasher.verify(password_hash or self._dummy_hash, password) and password_hash is not None
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
+
+def new_api_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_api_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def sign(secret: str, message: str) -> str:
+    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def verify_signature(secret: str, message: str, signature: str) -> bool:
+    return hmac.compare_digest(sign(secret, message), signature)
+
+
+class Counter(Protocol):
+    """A fixed-window counter shared by every worker that uses the same backend."""
+
+    async def hit(self, key: str, window_seconds: int) -> int:
+        """Count one event under ``key`` and return the count in the current window."""
+        ...
+
+    async def get(self, key: str) -> int: ...
+
+    async def reset(self, key: str) -> None: ...
+
+
+class MemoryCounter:
+    """Per-process counter: right for the embedded single-worker deployment and for tests."""
+
+    def __init__(self) -> None:
+        self._counts: dict[str, tuple[int, float]] = {}
+
+    async def hit(self, key: str, window_seconds: int) -> int:
+        now = time.monotonic()
+        count, expires = self._counts.get(key, (0, 0.0))
+        if expires <= now:
+            count, expires = 0, now + window_seconds
+        count += 1
+        self._counts[key] = (count, expires)
+        if len(self._counts) > 100_000:
+            self._evict(now)
+        return count
+
+    async def get(self, key: str) -> int:
+        count, expires = self._counts.get(key, (0, 0.0))
+        return count if expires > time.monotonic() else 0
+
+    async def reset(self, key: str) -> None:
+        self._counts.pop(key, None)
+
+    def _evict(self, now: float) -> None:
+        for key in [k for k, (_, exp) in self._counts.items() if exp <= now]:
+            del self._counts[key]
+
+
+class RedisCounter:
+    """Atomic INCR + EXPIRE in Redis, so limits hold across workers (Litestar's limiter is per process)."""
+
+    def __init__(self, redis: object, prefix: str) -> None:
+        self._redis = redis
+        self._prefix = prefix
+
+    async def hit(self, key: str, window_seconds: int) -> int:
+        full = f"{self._prefix}:count:{key}"
+        pipe = self._redis.pipeline()  # type: ignore[attr-defined]
+        pipe.incr(full)
+        pipe.expire(full, window_seconds, nx=True)
+        count, _ = await pipe.execute()
+        return int(count)
+
+    async def get(self, key: str) -> int:
+        value = await self._redis.get(f"{self._prefix}:count:{key}")  # type: ignore[attr-defined]
+        return int(value or 0)
+
+    async def reset(self, key: str) -> None:
+        await self._redis.delete(f"{self._prefix}:count:{key}")  # type: ignore[attr-defined]
+
+
+def origin_allowed(origin: str | None, host: str | None, allowed: tuple[str, ...], *, required: bool) -> bool:
+    """Is a websocket handshake's ``Origin`` the page's own host or an explicitly allowed origin?
+
+    Browsers always send Origin on websocket handshakes; only non-browser clients omit it, which
+    ``required`` refuses (staff sockets) or accepts (read-only public sockets).
+    """
+    if not origin:
+        return not required
+    if origin in allowed:
+        return True
+    parts = urlsplit(origin)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        return False
+    return host is not None and parts.netloc.lower() == host.lower()

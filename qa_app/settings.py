@@ -1,0 +1,131 @@
+"""Application settings: one frozen object, read from ``QA_*`` environment variables by the caller."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_ROOT = Path(__file__).resolve().parent
+
+ENVIRONMENTS = ("development", "test", "production")
+LOCALES = ("vi", "en")
+
+
+class SettingsError(ValueError):
+    """Raised when the configuration cannot run the application."""
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the application needs to know about its environment.
+
+    Built with :meth:`from_env` by the CLI, and directly in tests; never read at import time.
+    """
+
+    environment: str = "development"
+    database_url: str = ""
+    redis_url: str | None = None
+    redis_prefix: str = "qa"
+    secret_key: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    locale: str = "vi"
+    timezone: str = "Asia/Ho_Chi_Minh"
+    var_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "var")
+    templates_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "templates")
+    static_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "static")
+    # Extra origins allowed on websocket handshakes besides the page's own (e.g. a proxy's public URL).
+    allowed_origins: tuple[str, ...] = ()
+    session_max_age: int = 12 * 3600
+    login_max_failures_per_account: int = 5
+    login_max_failures_per_ip: int = 20
+    login_window_seconds: int = 15 * 60
+    # Argon2 cost; tests lower it so that a login does not cost 0.3 s.
+    argon2_time_cost: int = 3
+    argon2_memory_cost: int = 65536
+    debug: bool = False
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read ``QA_*`` variables (``os.environ`` by default) and validate them."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        simple = {
+            "QA_ENV": "environment",
+            "QA_DATABASE_URL": "database_url",
+            "QA_REDIS_PREFIX": "redis_prefix",
+            "QA_SECRET_KEY": "secret_key",
+            "QA_HOST": "host",
+            "QA_LOCALE": "locale",
+            "QA_TIMEZONE": "timezone",
+        }
+        for var, attr in simple.items():
+            if env.get(var):
+                values[attr] = env[var]
+        if env.get("QA_REDIS_URL"):
+            values["redis_url"] = env["QA_REDIS_URL"]
+        for var, attr in {"QA_PORT": "port", "QA_WORKERS": "workers"}.items():
+            if env.get(var):
+                try:
+                    values[attr] = int(env[var])
+                except ValueError as exc:
+                    raise SettingsError(f"{var} must be an integer, got {env[var]!r}") from exc
+        if env.get("QA_VAR_DIR"):
+            values["var_dir"] = Path(env["QA_VAR_DIR"])
+        if env.get("QA_ALLOWED_ORIGINS"):
+            values["allowed_origins"] = tuple(o.strip() for o in env["QA_ALLOWED_ORIGINS"].split(",") if o.strip())
+        if env.get("QA_DEBUG"):
+            values["debug"] = _bool(env["QA_DEBUG"])
+        return cls(**values).resolved()  # type: ignore[arg-type]
+
+    def resolved(self) -> Settings:
+        """Fill derived defaults (database file, development secret) and validate."""
+        if self.environment not in ENVIRONMENTS:
+            raise SettingsError(f"QA_ENV must be one of {', '.join(ENVIRONMENTS)}")
+        if self.locale not in LOCALES:
+            raise SettingsError(f"QA_LOCALE must be one of {', '.join(LOCALES)}")
+        settings = self
+        if not settings.database_url:
+            settings = replace(settings, database_url=f"sqlite+aiosqlite:///{settings.var_dir / 'qa_app.sqlite3'}")
+        if not settings.secret_key:
+            if settings.is_production:
+                raise SettingsError("QA_SECRET_KEY is required in production (at least 32 random characters)")
+            settings = replace(settings, secret_key=_development_secret(settings.var_dir))
+        if settings.is_production and len(settings.secret_key) < 32:
+            raise SettingsError("QA_SECRET_KEY must be at least 32 characters in production")
+        if settings.is_production and settings.debug:
+            raise SettingsError("QA_DEBUG must be off in production")
+        if settings.workers > 1 and not settings.redis_url:
+            raise SettingsError("Several workers need QA_REDIS_URL: live updates, sessions and limits are shared there")
+        if settings.workers > 1 and settings.is_sqlite:
+            raise SettingsError("Several workers need PostgreSQL (QA_DATABASE_URL=postgresql+asyncpg://…)")
+        return settings
+
+
+def _development_secret(var_dir: Path) -> str:
+    """A secret kept under ``var/`` so that development sessions survive a restart."""
+    var_dir.mkdir(parents=True, exist_ok=True)
+    path = var_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    secret = secrets.token_urlsafe(48)
+    path.write_text(secret)
+    path.chmod(0o600)
+    return secret

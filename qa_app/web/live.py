@@ -1,0 +1,162 @@
+"""Real-time: render each event once per audience, push it as an htmx out-of-band fragment.
+
+Channels follow DESIGN §4: ``episode:{id}:moderation``, ``episode:{id}:studio``, ``episode:{id}:public``,
+``department:{code}``. A websocket client first receives a snapshot of its region, then the stream, so
+anything missed while disconnected is repaired on reconnect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from jinja2 import Environment
+from litestar import WebSocket, websocket
+from litestar.channels import ChannelsPlugin
+from litestar.exceptions import WebSocketDisconnect
+from litestar.params import FromPath
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from qa_app.events import EpisodeChanged, Event, QuestionChanged
+from qa_app.i18n import current_locale
+from qa_app.models import Role, User
+from qa_app.security import origin_allowed
+from qa_app.services import users as user_service
+from qa_app.services import workspace
+from qa_app.web.auth import runtime_of
+from qa_app.web.rendering import render_string
+
+logger = logging.getLogger("qa_app.live")
+
+# A staff socket re-checks its user this often, so a deactivated account is cut off mid-broadcast.
+USER_RECHECK_SECONDS = 30.0
+
+
+def moderation_channel(episode_id: FromPath[int]) -> str:
+    return f"episode:{episode_id}:moderation"
+
+
+def studio_channel(episode_id: FromPath[int]) -> str:
+    return f"episode:{episode_id}:studio"
+
+
+def public_channel(episode_id: FromPath[int]) -> str:
+    return f"episode:{episode_id}:public"
+
+
+def department_channel(code: str) -> str:
+    return f"department:{code}"
+
+
+class LivePublisher:
+    """The web layer's :class:`qa_app.events.Publisher`: loads, renders once per audience, publishes."""
+
+    def __init__(self, channels: ChannelsPlugin, sessionmaker: async_sessionmaker[AsyncSession],
+                 environment: Environment, locale: str) -> None:
+        self._channels = channels
+        self._sessionmaker = sessionmaker
+        self._environment = environment
+        self._locale = locale
+
+    async def publish(self, event: Event) -> None:
+        # A failed render or publish must never fail the (already committed) action: clients re-sync.
+        try:
+            await self._publish(event)
+        except Exception:
+            logger.exception("could not publish %r", event)
+
+    async def _publish(self, event: Event) -> None:
+        if event.episode_id is None:
+            return
+        token = current_locale.set(self._locale)
+        try:
+            async with self._sessionmaker() as db:
+                if isinstance(event, EpisodeChanged | QuestionChanged):
+                    counts = await workspace.status_counts(db, event.episode_id)
+                    html = self._render_counters(counts, None)
+                    self._channels.publish(html, moderation_channel(event.episode_id))
+                if isinstance(event, QuestionChanged):
+                    for code in {event.department_code, event.previous_department_code} - {None}:
+                        assert code is not None
+                        counts = await workspace.status_counts(db, event.episode_id, department_code=code)
+                        self._channels.publish(self._render_counters(counts, code), department_channel(code))
+        finally:
+            current_locale.reset(token)
+
+    def _render_counters(self, counts: dict[str, int], department_code: str | None) -> str:
+        return render_string(
+            self._environment, "workspace/dashboard.html",
+            {"counts": counts, "oob": True, "department_code": department_code}, block="status_counters",
+        )
+
+
+async def _serve(socket: WebSocket[Any, Any, Any], channels: ChannelsPlugin, names: list[str],
+                 snapshot: Callable[[], Awaitable[str]], still_allowed: Callable[[], Awaitable[bool]] | None) -> None:
+    """Accept, subscribe, send the snapshot, then stream until the client leaves or loses access."""
+    await socket.accept()
+    async with channels.start_subscription(names) as subscriber:
+        # Subscribe before the snapshot: an event between the two is sent twice, never lost.
+        await socket.send_text(await snapshot())
+        async with subscriber.run_in_background(socket.send_data):
+            while True:
+                try:
+                    await asyncio.wait_for(socket.receive_data(mode="text"), timeout=USER_RECHECK_SECONDS)
+                except TimeoutError:
+                    if still_allowed is not None and not await still_allowed():
+                        await socket.close(code=4403)
+                        return
+                except WebSocketDisconnect:
+                    return
+
+
+def check_origin(socket: WebSocket[Any, Any, Any], *, required: bool) -> bool:
+    settings = runtime_of(socket).settings
+    return origin_allowed(socket.headers.get("origin"), socket.headers.get("host"), settings.allowed_origins,
+                          required=required)
+
+
+async def refuse(socket: WebSocket[Any, Any, Any], code: int) -> None:
+    """Close the handshake with an application code (4401 login needed, 4403 forbidden/foreign origin)."""
+    await socket.close(code=code)
+
+
+@websocket("/ws/workspace/{episode_id:int}", name="workspace_socket")
+async def workspace_socket(socket: WebSocket[Any, Any, Any], episode_id: FromPath[int]) -> None:
+    """Live counters of the staff workspace; officers get only their department's."""
+    if not check_origin(socket, required=True):
+        await refuse(socket, 4403)
+        return
+    user: User | None = socket.scope.get("user")  # type: ignore[assignment]
+    if user is None:
+        await refuse(socket, 4401)
+        return
+    runtime = runtime_of(socket)
+    environment: Environment = socket.app.template_engine.engine  # type: ignore[union-attr]
+    department_code = user.department.code if user.role is Role.OFFICER and user.department else None
+    if user.role is Role.OFFICER and department_code is None:
+        await refuse(socket, 4403)
+        return
+    names = [department_channel(department_code) if department_code else moderation_channel(episode_id)]
+    locale = current_locale.get()
+
+    async def snapshot() -> str:
+        token = current_locale.set(locale)
+        try:
+            async with runtime.sessionmaker() as db:
+                counts = await workspace.status_counts(db, episode_id, department_code=department_code)
+            return render_string(environment, "workspace/dashboard.html",
+                                 {"counts": counts, "oob": True, "department_code": department_code},
+                                 block="status_counters")
+        finally:
+            current_locale.reset(token)
+
+    async def still_allowed() -> bool:
+        async with runtime.sessionmaker() as db:
+            fresh = await user_service.get_user(db, user.id)
+        return fresh is not None and fresh.active
+
+    with contextlib.suppress(WebSocketDisconnect):
+        await _serve(socket, runtime.channels, names, snapshot, still_allowed)

@@ -1,0 +1,115 @@
+"""Role × route matrix: every route of the app must have an entry here, or this test fails.
+
+Access classes: PUBLIC (anyone), STAFF (any logged-in role), ADMIN. Anonymous callers of protected
+screens are sent to the login page (303); logged-in callers without the role get 403.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.routes import HTTPRoute, WebSocketRoute
+from litestar.testing import AsyncTestClient
+
+from tests.conftest import login, post_form
+from tests.factories import make_episode, make_staff
+
+PUBLIC, STAFF, ADMIN = "public", "staff", "admin"
+ROLES = ["anonymous", "operator", "moderator", "officer_a", "producer", "admin"]
+
+EXPECTED: dict[tuple[str, str], str] = {
+    ("GET", "/"): PUBLIC,
+    ("GET", "/ngon-ngu/{locale:str}"): PUBLIC,
+    ("GET", "/healthz"): PUBLIC,
+    ("GET", "/login"): PUBLIC,
+    ("POST", "/login"): PUBLIC,
+    ("POST", "/logout"): PUBLIC,
+    ("GET", "/static/{file_path:path}"): PUBLIC,
+    ("GET", "/api/schema"): PUBLIC,
+    ("GET", "/api/schema/scalar"): PUBLIC,
+    ("GET", "/api/schema/openapi.json"): PUBLIC,
+    ("GET", "/api/schema/{path:str}"): PUBLIC,
+    ("GET", "/workspace"): STAFF,
+    ("WS", "/ws/workspace/{episode_id:int}"): STAFF,
+    ("GET", "/admin"): ADMIN,
+    ("GET", "/admin/episodes"): ADMIN,
+    ("POST", "/admin/episodes"): ADMIN,
+    ("GET", "/admin/episodes/new"): ADMIN,
+    ("GET", "/admin/episodes/{episode_id:int}"): ADMIN,
+    ("POST", "/admin/episodes/{episode_id:int}"): ADMIN,
+    ("POST", "/admin/episodes/{episode_id:int}/status"): ADMIN,
+    ("POST", "/admin/episodes/{episode_id:int}/officials"): ADMIN,
+    ("POST", "/admin/episodes/{episode_id:int}/officials/{official_id:int}/delete"): ADMIN,
+    ("GET", "/admin/departments"): ADMIN,
+    ("POST", "/admin/departments/import"): ADMIN,
+    ("GET", "/admin/departments/{department_id:int}"): ADMIN,
+    ("POST", "/admin/departments/{department_id:int}"): ADMIN,
+    ("GET", "/admin/users"): ADMIN,
+    ("POST", "/admin/users"): ADMIN,
+    ("POST", "/admin/users/{user_id:int}/deactivate"): ADMIN,
+    ("POST", "/admin/users/{user_id:int}/activate"): ADMIN,
+    ("POST", "/admin/users/{user_id:int}/reset-password"): ADMIN,
+    ("GET", "/admin/audit"): ADMIN,
+}
+
+# Concrete values for path parameters; ids refer to rows that the fixture creates.
+PATH_VALUES = {"locale": "en", "file_path": "css/app.css", "path": "scalar", "episode_id": "1",
+               "official_id": "999", "department_id": "1", "user_id": "999"}
+
+
+def app_routes(app: Litestar) -> set[tuple[str, str]]:
+    routes = set()
+    for route in app.routes:
+        if isinstance(route, HTTPRoute):
+            for method in route.methods - {"HEAD", "OPTIONS"}:
+                routes.add((method, route.path))
+        elif isinstance(route, WebSocketRoute):
+            routes.add(("WS", route.path))
+    return routes
+
+
+def concrete(path: str) -> str:
+    return re.sub(r"\{(\w+):\w+\}", lambda m: PATH_VALUES[m.group(1)], path)
+
+
+def test_every_route_has_an_entry(app: Litestar) -> None:
+    routes = app_routes(app)
+    missing = routes - EXPECTED.keys()
+    stale = EXPECTED.keys() - routes
+    assert not missing, f"routes without an entry in the role matrix: {sorted(missing)}"
+    assert not stale, f"matrix entries for routes that no longer exist: {sorted(stale)}"
+
+
+def allowed(access: str, role: str) -> bool:
+    return access == PUBLIC or (access == STAFF and role != "anonymous") or (access == ADMIN and role == "admin")
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_role_matrix(client: AsyncTestClient[Litestar], db: Any, role: str) -> None:
+    await make_staff(db)
+    await make_episode(db)
+    if role != "anonymous":
+        response = await login(client, role)
+        assert response.status_code in (200, 303), response.text
+    for (method, path), access in sorted(EXPECTED.items()):
+        if method == "WS" or path in {"/login", "/logout"}:
+            continue  # websockets: tests/realtime; login/logout: test_auth
+        url = concrete(path)
+        if method == "GET":
+            response = await client.get(url, follow_redirects=False)
+        else:
+            response = await post_form(client, url, {}, follow_redirects=False)
+        status = response.status_code
+        if allowed(access, role):
+            assert status not in (401, 403), f"{role} refused on {method} {url}: {status}"
+            assert status < 500, f"{role} got {status} on {method} {url}"
+            if method == "GET":
+                assert status in (200, 301, 302, 303, 307), f"{role} got {status} on GET {url}"
+        elif role == "anonymous":
+            assert status == 303 and response.headers["location"].startswith("/login"), (
+                f"anonymous on {method} {url}: {status}")
+        else:
+            assert status == 403, f"{role} on {method} {url}: expected 403, got {status}"
