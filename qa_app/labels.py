@@ -39,7 +39,7 @@ CHANNEL_LABELS = {
     "email": N_("E-mail"),
     "letter": N_("Letter"),
     "social": N_("Fanpage"),
-    "import": N_("Import"),
+    "import": N_("Imported file"),
     "api": N_("API"),
     "other": N_("Other"),
 }

@@ -141,7 +141,7 @@ def csrf_token(client: AsyncTestClient[Any]) -> str:
 async def login(client: AsyncTestClient[Any], username: str, password: str = TEST_PASSWORD) -> Any:
     await client.get("/login")
     return await client.post("/login", data={"username": username, "password": password,
-                                             "_csrf_token": csrf_token(client)})
+                                             "_csrf_token": csrf_token(client)}, follow_redirects=False)
 
 
 async def post_form(client: AsyncTestClient[Any], url: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from litestar import Controller, MediaType, Request, Response, get
@@ -15,6 +16,9 @@ from qa_app.settings import LOCALES
 from qa_app.web.auth import safe_next
 from qa_app.web.deps import Db, RuntimeDep
 from qa_app.web.rendering import render
+
+
+HEALTH_TIMEOUT_SECONDS = 3.0
 
 
 class PublicController(Controller):
@@ -36,9 +40,12 @@ class PublicController(Controller):
 @get("/healthz", name="healthz", media_type=MediaType.JSON)
 async def healthz(runtime: RuntimeDep) -> Response[dict[str, str]]:
     """``{"status": "ok", "database": "ok"}``, or 503 when the database does not answer."""
-    try:
+    async def probe() -> None:
         async with runtime.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
+
+    try:
+        await asyncio.wait_for(probe(), timeout=HEALTH_TIMEOUT_SECONDS)
     except Exception:
         return Response({"status": "degraded", "database": "unreachable"}, status_code=503)
     return Response({"status": "ok", "database": "ok"})

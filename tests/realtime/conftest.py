@@ -1,0 +1,99 @@
+"""A real uvicorn server in a subprocess, on the test's database, for websocket and restart tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from qa_app.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class LiveServer:
+    settings: Settings
+    port: int
+    env: dict[str, str]
+    log: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "uvicorn", "qa_app.asgi:create_from_env", "--factory",
+             "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"],
+            cwd=ROOT, env=self.env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError("server exited:\n" + self.log.read_text())
+            try:
+                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError("server did not start:\n" + self.log.read_text())
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def kill(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+@pytest.fixture
+def live_server(settings: Settings, tmp_path: Path) -> Iterator[LiveServer]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
+    port = free_port()
+    env.update(
+        QA_ENV="test", QA_DATABASE_URL=settings.database_url, QA_SECRET_KEY=settings.secret_key,
+        QA_VAR_DIR=str(settings.var_dir), QA_REDIS_PREFIX=settings.redis_prefix, QA_PORT=str(port),
+    )
+    if settings.redis_url:
+        env["QA_REDIS_URL"] = settings.redis_url
+    server = LiveServer(settings=settings, port=port, env=env, log=tmp_path / "server.log")
+    server.start()
+    yield server
+    server.stop()
+
+
+def login_cookies(server: LiveServer, username: str, password: str) -> str:
+    """Log in over real HTTP; returns the Cookie header for a websocket handshake."""
+    with httpx.Client(base_url=server.url) as client:
+        client.get("/login")
+        response = client.post("/login", data={"username": username, "password": password,
+                                               "_csrf_token": client.cookies.get("qa_csrf") or ""})
+        assert response.status_code in (200, 303), response.text
+        return "; ".join(f"{name}={value}" for name, value in client.cookies.items())

@@ -1,0 +1,101 @@
+"""The qa-app command line, run as a real subprocess against a real database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
+    env.update(QA_VAR_DIR=str(tmp_path / "var"), QA_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}")
+    return env
+
+
+def qa(env: dict[str, str], *args: str, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([sys.executable, "-m", "qa_app.cli", *args], env=env, input=stdin, text=True,
+                            capture_output=True, cwd=ROOT, timeout=120, check=False)
+    if check:
+        assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def test_users_tokens_and_departments(cli_env: dict[str, str]) -> None:
+    qa(cli_env, "db", "upgrade")
+    assert "20 added" in qa(cli_env, "departments", "import").stdout
+    out = qa(cli_env, "users", "create", "--username", "canbo1", "--role", "officer", "--department",
+             "so-y-te", "--password-stdin", stdin="mat-khau-rat-dai-2026\n")
+    assert "Created canbo1" in out.stdout and "mat-khau" not in out.stdout
+    refused = qa(cli_env, "users", "create", "--username", "canbo2", "--role", "officer", "--password-stdin",
+                 stdin="mat-khau-rat-dai-2026\n", check=False)
+    assert refused.returncode != 0 and "phải thuộc một đơn vị" in refused.stderr
+    short = qa(cli_env, "users", "create", "--username", "x2", "--role", "admin", "--password-stdin",
+               stdin="short\n", check=False)
+    assert short.returncode != 0
+    token = qa(cli_env, "tokens", "create", "--username", "canbo1", "--name", "hotline").stdout.strip()
+    assert token.startswith("qa_") and len(token) > 30
+    assert "Deactivated canbo1" in qa(cli_env, "users", "deactivate", "canbo1").stdout
+
+
+def test_token_is_stored_hashed(cli_env: dict[str, str], tmp_path: Path) -> None:
+    import sqlite3
+
+    qa(cli_env, "db", "upgrade")
+    qa(cli_env, "users", "create", "--username", "daodien", "--role", "producer", "--password-stdin",
+       stdin="mat-khau-rat-dai-2026\n")
+    token = qa(cli_env, "tokens", "create", "--username", "daodien").stdout.strip()
+    with sqlite3.connect(tmp_path / "cli.sqlite3") as connection:
+        stored = connection.execute("SELECT token_hash FROM api_token").fetchone()[0]
+    assert token not in stored and len(stored) == 64
+
+
+def test_demo_seed_is_idempotent(cli_env: dict[str, str], tmp_path: Path) -> None:
+    import sqlite3
+
+    qa(cli_env, "db", "upgrade")
+    first = qa(cli_env, "demo", "seed").stdout
+    assert "Demo episode created" in first and "quantri" in first and "canbo.xaydung" in first
+    with sqlite3.connect(tmp_path / "cli.sqlite3") as connection:
+        counts = [connection.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # noqa: S608
+                  for t in ("question", "submission", "user_account", "episode")]
+        statuses = dict(connection.execute("SELECT status, count(*) FROM question GROUP BY status").fetchall())
+        channels = {row[0] for row in connection.execute("SELECT DISTINCT channel FROM submission")}
+        departments = connection.execute("SELECT count(DISTINCT department_id) FROM question").fetchone()[0]
+    assert counts[0] >= 120 and counts[1] >= 150 and counts[2] == 8 and counts[3] == 1
+    assert {"new", "routed", "answer_review", "ready", "queued", "answered_on_air", "answered_in_writing",
+            "rejected"} <= statuses.keys()
+    assert len(channels) >= 5 and departments >= 15
+    second = qa(cli_env, "demo", "seed").stdout
+    assert "nothing changed" in second and "quantri" not in second
+    with sqlite3.connect(tmp_path / "cli.sqlite3") as connection:
+        again = [connection.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # noqa: S608
+                 for t in ("question", "submission", "user_account", "episode")]
+    assert again == counts
+
+
+def test_demo_public_wording_is_masked(cli_env: dict[str, str], tmp_path: Path) -> None:
+    import re
+    import sqlite3
+
+    qa(cli_env, "db", "upgrade")
+    qa(cli_env, "demo", "seed")
+    with sqlite3.connect(tmp_path / "cli.sqlite3") as connection:
+        texts = [row[0] for row in connection.execute("SELECT public_text FROM question")]
+        raw = [row[0] for row in connection.execute("SELECT raw_text FROM submission")]
+    phone = re.compile(r"(?:\+?84|0)[35789](?:[\s.-]?\d){8}")
+    assert any(phone.search(t) for t in raw), "the demo should contain phone numbers to mask"
+    assert not any(phone.search(t) for t in texts)
+
+
+def test_production_refuses_to_start_without_secret(cli_env: dict[str, str]) -> None:
+    env: dict[str, Any] = dict(cli_env, QA_ENV="production")
+    result = qa(env, "db", "upgrade", check=False)
+    assert result.returncode != 0 and "QA_SECRET_KEY" in result.stderr
