@@ -144,8 +144,9 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None) -> Lit
         counter: Any = RedisCounter(redis, settings.redis_prefix)
     else:
         channels_backend = MemoryChannelsBackend()
-        session_store: Any = (MemoryStore() if settings.environment == "test"
-                              else FileStore(settings.var_dir / "sessions"))
+        session_store: Any = (
+            MemoryStore() if settings.environment == "test" else FileStore(settings.var_dir / "sessions")
+        )
         stores = {"sessions": session_store, "rate_limit": MemoryStore()}
         counter = MemoryCounter()
 
@@ -195,14 +196,25 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None) -> Lit
         exclude=[API_PREFIX],
     )
     static_router = create_static_files_router(
-        path="/static", directories=[settings.static_dir], name="static",
-        cache_control=None, include_in_schema=False,
+        path="/static",
+        directories=[settings.static_dir],
+        name="static",
+        cache_control=None,
+        include_in_schema=False,
     )
     api_router = Router(path="/api/v1", route_handlers=[])
 
     app = Litestar(
-        route_handlers=[PublicController, AuthController, WorkspaceController, AdminController,
-                        healthz, workspace_socket, static_router, api_router],
+        route_handlers=[
+            PublicController,
+            AuthController,
+            WorkspaceController,
+            AdminController,
+            healthz,
+            workspace_socket,
+            static_router,
+            api_router,
+        ],
         dependencies={
             "db": Provide(provide_db),
             "runtime": Provide(provide_runtime, sync_to_thread=False),
@@ -224,7 +236,10 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None) -> Lit
             500: error_handlers.handle_internal_error,
         },
         openapi_config=OpenAPIConfig(
-            title="qa_app API", version="1", path="/api/schema", render_plugins=[ScalarRenderPlugin()],
+            title="qa_app API",
+            version="1",
+            path="/api/schema",
+            render_plugins=[ScalarRenderPlugin()],
         ),
         on_shutdown=[on_shutdown],
         request_max_body_size=10 * 1024 * 1024,
@@ -232,4 +247,3 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None) -> Lit
     )
     app.state.runtime = runtime
     return app
-

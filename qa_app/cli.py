@@ -63,9 +63,15 @@ def run(host: str | None, port: int | None, workers: int | None, reload: bool) -
     if workers and workers > 1 and (not settings.redis_url or settings.is_sqlite):
         raise click.ClickException("Several workers need PostgreSQL (QA_DATABASE_URL) and Redis (QA_REDIS_URL).")
     uvicorn.run(
-        "qa_app.asgi:create_from_env", factory=True,
-        host=host or settings.host, port=port or settings.port, workers=workers or settings.workers,
-        reload=reload, proxy_headers=True, ws_max_size=64 * 1024, log_level="info",
+        "qa_app.asgi:create_from_env",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers or settings.workers,
+        reload=reload,
+        proxy_headers=True,
+        ws_max_size=64 * 1024,
+        log_level="info",
     )
 
 
@@ -96,15 +102,27 @@ def users() -> None:
 @click.option("--department", "department_code", default=None, help="Department code (officers)")
 @click.option("--display-name", default="")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input")
-def users_create(username: str, role: str, department_code: str | None, display_name: str, password_stdin: bool) -> None:
+def users_create(
+    username: str, role: str, department_code: str | None, display_name: str, password_stdin: bool
+) -> None:
     """Create an account; without --password-stdin a password is generated and printed once."""
     from qa_app.services import users as user_service
 
     settings = _settings()
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else user_service.generate_password()
-    user = _with_db(settings, lambda db: user_service.create_user(
-        db, _passwords(settings), None, username=username, password=password, role=role,
-        display_name=display_name, department_code=department_code))
+    user = _with_db(
+        settings,
+        lambda db: user_service.create_user(
+            db,
+            _passwords(settings),
+            None,
+            username=username,
+            password=password,
+            role=role,
+            display_name=display_name,
+            department_code=department_code,
+        ),
+    )
     click.echo(f"Created {user.username} ({user.role.value}).")
     if not password_stdin:
         click.echo(f"Password (shown once): {password}")
@@ -130,8 +148,9 @@ def users_reset_password(username: str, password_stdin: bool) -> None:
 
     settings = _settings()
     given = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
-    _user, password = _with_db(settings, lambda db: user_service.reset_password(
-        db, _passwords(settings), None, username, given))
+    _user, password = _with_db(
+        settings, lambda db: user_service.reset_password(db, _passwords(settings), None, username, given)
+    )
     click.echo(f"Password of {username} changed.")
     if not password_stdin:
         click.echo(f"Password (shown once): {password}")
@@ -191,8 +210,10 @@ def demo_seed() -> None:
     report: Any = _with_db(settings, lambda db: demo_service.seed(db, _passwords(settings), tz=settings.timezone))
     click.echo(f"Departments added: {report.departments_created}")
     if report.episode_created:
-        click.echo(f"Demo episode created with {report.questions_created} questions "
-                   f"({report.submissions_created} submissions).")
+        click.echo(
+            f"Demo episode created with {report.questions_created} questions "
+            f"({report.submissions_created} submissions)."
+        )
     else:
         click.echo("Demo episode already present; nothing changed.")
     if report.users_created:

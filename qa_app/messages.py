@@ -26,7 +26,10 @@ def extract() -> Catalog:
     catalog = Catalog(project="qa_app", charset="utf-8")
     method_map = [("qa_app/**.py", "python"), ("templates/**.html", "jinja2")]
     for filename, lineno, message, comments, context in extract_from_dir(
-        str(PROJECT_ROOT), method_map=method_map, keywords=KEYWORDS, comment_tags=("Translators:",),
+        str(PROJECT_ROOT),
+        method_map=method_map,
+        keywords=KEYWORDS,
+        comment_tags=("Translators:",),
         options_map={"templates/**.html": {"extensions": "jinja2.ext.i18n", "trimmed": "true"}},
     ):
         catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)

@@ -43,7 +43,8 @@ BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: DateTime(timezone=True), dict[str, Any]: JSON, list[Any]: JSON}
+    # SQLAlchemy reads this class attribute; it is never mutated.
+    type_annotation_map = {datetime: DateTime(timezone=True), dict[str, Any]: JSON, list[Any]: JSON}  # noqa: RUF012
 
 
 class Role(enum.StrEnum):
@@ -275,7 +276,7 @@ class Question(Base):
 
     department: Mapped[Department | None] = relationship(lazy="joined")
 
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
 
 class Submission(Base):
@@ -337,7 +338,7 @@ class Answer(Base):
         lazy="selectin", cascade="all, delete-orphan", order_by="Commitment.id"
     )
 
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
 
 class Commitment(Base):
@@ -349,9 +350,7 @@ class Commitment(Base):
     answer_id: Mapped[int] = mapped_column(ForeignKey("answer.id", ondelete="CASCADE"), index=True)
     what: Mapped[str] = mapped_column(Text)
     due_date: Mapped[date | None] = mapped_column(Date)
-    status: Mapped[CommitmentStatus] = mapped_column(
-        _str_enum(CommitmentStatus, 16), default=CommitmentStatus.PENDING
-    )
+    status: Mapped[CommitmentStatus] = mapped_column(_str_enum(CommitmentStatus, 16), default=CommitmentStatus.PENDING)
     evidence: Mapped[str | None] = mapped_column(Text)
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     reviewed_at: Mapped[datetime | None]

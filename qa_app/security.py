@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-TOKEN_PREFIX = "qa_"
+TOKEN_PREFIX = "qa_"  # noqa: S105 - a prefix, not a secret
 
 
 class Passwords:

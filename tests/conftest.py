@@ -25,10 +25,11 @@ from qa_app.db import create_engine, create_sessionmaker
 from qa_app.migrate import upgrade
 from qa_app.models import Base
 from qa_app.settings import Settings
+from tests.factories import TEST_PASSWORD
+from tests.live import live_server  # noqa: F401 - shared by realtime and e2e tests
 
 ROOT = Path(__file__).resolve().parent.parent
 logging.getLogger("httpx").setLevel(logging.WARNING)
-from tests.factories import TEST_PASSWORD
 
 
 def _pg_admin_url(url: str) -> str:
@@ -140,8 +141,11 @@ def csrf_token(client: AsyncTestClient[Any]) -> str:
 
 async def login(client: AsyncTestClient[Any], username: str, password: str = TEST_PASSWORD) -> Any:
     await client.get("/login")
-    return await client.post("/login", data={"username": username, "password": password,
-                                             "_csrf_token": csrf_token(client)}, follow_redirects=False)
+    return await client.post(
+        "/login",
+        data={"username": username, "password": password, "_csrf_token": csrf_token(client)},
+        follow_redirects=False,
+    )
 
 
 async def post_form(client: AsyncTestClient[Any], url: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:

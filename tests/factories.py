@@ -10,7 +10,7 @@ from qa_app.services import departments as department_service
 from qa_app.services import episodes as episode_service
 from qa_app.services import users as user_service
 
-TEST_PASSWORD = "mat-khau-kiem-thu-2026"  # noqa: S105
+TEST_PASSWORD = "mat-khau-kiem-thu-2026"
 FAST_PASSWORDS = Passwords(time_cost=1, memory_cost=1024)
 
 
@@ -18,14 +18,17 @@ async def import_departments(db: AsyncSession) -> None:
     await department_service.import_catalogue(db, None, department_service.load_catalogue())
 
 
-async def make_user(db: AsyncSession, username: str, role: Role | str, department_code: str | None = None,
-                    password: str = TEST_PASSWORD) -> User:
-    return await user_service.create_user(db, FAST_PASSWORDS, None, username=username, password=password,
-                                          role=role, department_code=department_code)
+async def make_user(
+    db: AsyncSession, username: str, role: Role | str, department_code: str | None = None, password: str = TEST_PASSWORD
+) -> User:
+    return await user_service.create_user(
+        db, FAST_PASSWORDS, None, username=username, password=password, role=role, department_code=department_code
+    )
 
 
-async def make_episode(db: AsyncSession, *, title: str = "Kỳ kiểm thử", status: EpisodeStatus = EpisodeStatus.OPEN,
-                       slug: str = "") -> Episode:
+async def make_episode(
+    db: AsyncSession, *, title: str = "Kỳ kiểm thử", status: EpisodeStatus = EpisodeStatus.OPEN, slug: str = ""
+) -> Episode:
     episode = await episode_service.create_episode(db, None, episode_service.EpisodeForm(title=title, slug=slug))
     if status is not EpisodeStatus.DRAFT:
         episode.status = status

@@ -20,9 +20,19 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def qa(env: dict[str, str], *args: str, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([sys.executable, "-m", "qa_app.cli", *args], env=env, input=stdin, text=True,
-                            capture_output=True, cwd=ROOT, timeout=120, check=False)
+def qa(
+    env: dict[str, str], *args: str, stdin: str | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [sys.executable, "-m", "qa_app.cli", *args],
+        env=env,
+        input=stdin,
+        text=True,
+        capture_output=True,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
     if check:
         assert result.returncode == 0, result.stdout + result.stderr
     return result
@@ -31,14 +41,45 @@ def qa(env: dict[str, str], *args: str, stdin: str | None = None, check: bool = 
 def test_users_tokens_and_departments(cli_env: dict[str, str]) -> None:
     qa(cli_env, "db", "upgrade")
     assert "20 added" in qa(cli_env, "departments", "import").stdout
-    out = qa(cli_env, "users", "create", "--username", "canbo1", "--role", "officer", "--department",
-             "so-y-te", "--password-stdin", stdin="mat-khau-rat-dai-2026\n")
+    out = qa(
+        cli_env,
+        "users",
+        "create",
+        "--username",
+        "canbo1",
+        "--role",
+        "officer",
+        "--department",
+        "so-y-te",
+        "--password-stdin",
+        stdin="mat-khau-rat-dai-2026\n",
+    )
     assert "Created canbo1" in out.stdout and "mat-khau" not in out.stdout
-    refused = qa(cli_env, "users", "create", "--username", "canbo2", "--role", "officer", "--password-stdin",
-                 stdin="mat-khau-rat-dai-2026\n", check=False)
+    refused = qa(
+        cli_env,
+        "users",
+        "create",
+        "--username",
+        "canbo2",
+        "--role",
+        "officer",
+        "--password-stdin",
+        stdin="mat-khau-rat-dai-2026\n",
+        check=False,
+    )
     assert refused.returncode != 0 and "phải thuộc một đơn vị" in refused.stderr
-    short = qa(cli_env, "users", "create", "--username", "x2", "--role", "admin", "--password-stdin",
-               stdin="short\n", check=False)
+    short = qa(
+        cli_env,
+        "users",
+        "create",
+        "--username",
+        "x2",
+        "--role",
+        "admin",
+        "--password-stdin",
+        stdin="short\n",
+        check=False,
+    )
     assert short.returncode != 0
     token = qa(cli_env, "tokens", "create", "--username", "canbo1", "--name", "hotline").stdout.strip()
     assert token.startswith("qa_") and len(token) > 30
@@ -49,8 +90,17 @@ def test_token_is_stored_hashed(cli_env: dict[str, str], tmp_path: Path) -> None
     import sqlite3
 
     qa(cli_env, "db", "upgrade")
-    qa(cli_env, "users", "create", "--username", "daodien", "--role", "producer", "--password-stdin",
-       stdin="mat-khau-rat-dai-2026\n")
+    qa(
+        cli_env,
+        "users",
+        "create",
+        "--username",
+        "daodien",
+        "--role",
+        "producer",
+        "--password-stdin",
+        stdin="mat-khau-rat-dai-2026\n",
+    )
     token = qa(cli_env, "tokens", "create", "--username", "daodien").stdout.strip()
     with sqlite3.connect(tmp_path / "cli.sqlite3") as connection:
         stored = connection.execute("SELECT token_hash FROM api_token").fetchone()[0]
@@ -64,20 +114,32 @@ def test_demo_seed_is_idempotent(cli_env: dict[str, str], tmp_path: Path) -> Non
     first = qa(cli_env, "demo", "seed").stdout
     assert "Demo episode created" in first and "quantri" in first and "canbo.xaydung" in first
     with sqlite3.connect(tmp_path / "cli.sqlite3") as connection:
-        counts = [connection.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # noqa: S608
-                  for t in ("question", "submission", "user_account", "episode")]
+        counts = [
+            connection.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # noqa: S608
+            for t in ("question", "submission", "user_account", "episode")
+        ]
         statuses = dict(connection.execute("SELECT status, count(*) FROM question GROUP BY status").fetchall())
         channels = {row[0] for row in connection.execute("SELECT DISTINCT channel FROM submission")}
         departments = connection.execute("SELECT count(DISTINCT department_id) FROM question").fetchone()[0]
     assert counts[0] >= 120 and counts[1] >= 150 and counts[2] == 8 and counts[3] == 1
-    assert {"new", "routed", "answer_review", "ready", "queued", "answered_on_air", "answered_in_writing",
-            "rejected"} <= statuses.keys()
+    assert {
+        "new",
+        "routed",
+        "answer_review",
+        "ready",
+        "queued",
+        "answered_on_air",
+        "answered_in_writing",
+        "rejected",
+    } <= statuses.keys()
     assert len(channels) >= 5 and departments >= 15
     second = qa(cli_env, "demo", "seed").stdout
     assert "nothing changed" in second and "quantri" not in second
     with sqlite3.connect(tmp_path / "cli.sqlite3") as connection:
-        again = [connection.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # noqa: S608
-                 for t in ("question", "submission", "user_account", "episode")]
+        again = [
+            connection.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # noqa: S608
+            for t in ("question", "submission", "user_account", "episode")
+        ]
     assert again == counts
 
 

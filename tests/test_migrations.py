@@ -19,8 +19,10 @@ def _schema_diff(url: str) -> list[Any]:
         engine = create_engine(url)
         async with engine.connect() as connection:
             diff = await connection.run_sync(
-                lambda sync: compare_metadata(MigrationContext.configure(sync, opts={"compare_type": True}),
-                                              Base.metadata))
+                lambda sync: compare_metadata(
+                    MigrationContext.configure(sync, opts={"compare_type": True}), Base.metadata
+                )
+            )
         await engine.dispose()
         return diff
 
@@ -62,8 +64,12 @@ def test_sqlite_pragmas(tmp_path: Any) -> None:
     async def run() -> tuple[Any, ...]:
         engine = create_engine(url)
         async with engine.connect() as connection:
-            values = tuple([(await connection.execute(text(f"PRAGMA {name}"))).scalar()
-                            for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")])
+            values = tuple(
+                [
+                    (await connection.execute(text(f"PRAGMA {name}"))).scalar()
+                    for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")
+                ]
+            )
         pool_size = engine.pool.size()  # type: ignore[attr-defined]
         await engine.dispose()
         return (*values, pool_size)

@@ -71,8 +71,13 @@ DEMO_OFFICIALS = [
 ]
 
 # Fixed-date public holidays (Bộ luật Lao động 2019, Điều 112); lunar ones are added by admins per year.
-FIXED_HOLIDAYS = [((1, 1), "Tết Dương lịch"), ((4, 30), "Ngày Chiến thắng"), ((5, 1), "Ngày Quốc tế Lao động"),
-                  ((9, 1), "Quốc khánh (ngày liền kề)"), ((9, 2), "Quốc khánh")]
+FIXED_HOLIDAYS = [
+    ((1, 1), "Tết Dương lịch"),
+    ((4, 30), "Ngày Chiến thắng"),
+    ((5, 1), "Ngày Quốc tế Lao động"),
+    ((9, 1), "Quốc khánh (ngày liền kề)"),
+    ((9, 2), "Quốc khánh"),
+]
 
 STATUS_STEPS = {
     "new": QuestionStatus.NEW,
@@ -104,8 +109,14 @@ def _next_broadcast(now: datetime, tz: str) -> datetime:
     return datetime.combine(day, time(20, 0), tzinfo=ZoneInfo(tz))
 
 
-async def seed(db: AsyncSession, passwords: Passwords, *, tz: str = "Asia/Ho_Chi_Minh",
-               questions_path: Path = DEMO_QUESTIONS, seed_value: int = 20261129) -> SeedReport:
+async def seed(
+    db: AsyncSession,
+    passwords: Passwords,
+    *,
+    tz: str = "Asia/Ho_Chi_Minh",
+    questions_path: Path = DEMO_QUESTIONS,
+    seed_value: int = 20261129,
+) -> SeedReport:
     """Create what is missing of the demo; never changes what exists (passwords included)."""
     report = SeedReport()
     created, _updated = await department_service.import_catalogue(db, None, department_service.load_catalogue())
@@ -117,25 +128,46 @@ async def seed(db: AsyncSession, passwords: Passwords, *, tz: str = "Asia/Ho_Chi
         if await db.scalar(select(User.id).where(User.username == username)):
             continue
         password = user_service.generate_password()
-        await user_service.create_user(db, passwords, None, username=username, password=password, role=role,
-                                       display_name=display_name, department_code=department_code)
+        await user_service.create_user(
+            db,
+            passwords,
+            None,
+            username=username,
+            password=password,
+            role=role,
+            display_name=display_name,
+            department_code=department_code,
+        )
         report.users_created.append((username, role.value, password))
 
     episode = await db.scalar(select(Episode).where(Episode.slug == DEMO_SLUG))
     if episode is None:
         air_start = _next_broadcast(utcnow(), tz)
         episode = Episode(
-            slug=DEMO_SLUG, title=DEMO_TITLE, theme=DEMO_THEME, description=DEMO_DESCRIPTION,
-            air_start=air_start, air_end=air_start + timedelta(minutes=60), status=EpisodeStatus.OPEN,
-            answer_deadline_days=10, filler_phrases=[],
+            slug=DEMO_SLUG,
+            title=DEMO_TITLE,
+            theme=DEMO_THEME,
+            description=DEMO_DESCRIPTION,
+            air_start=air_start,
+            air_end=air_start + timedelta(minutes=60),
+            status=EpisodeStatus.OPEN,
+            answer_deadline_days=10,
+            filler_phrases=[],
         )
         episode.departments = list(departments.values())
         for name, title, code in DEMO_OFFICIALS:
             episode.officials.append(EpisodeOfficial(name=name, title=title, department_id=departments[code].id))
         db.add(episode)
         await db.flush()
-        audit.record(db, None, "episode.create", "episode", episode.id, episode_id=episode.id,
-                     after={"slug": DEMO_SLUG, "demo": True})
+        audit.record(
+            db,
+            None,
+            "episode.create",
+            "episode",
+            episode.id,
+            episode_id=episode.id,
+            after={"slug": DEMO_SLUG, "demo": True},
+        )
         await db.commit()
         report.episode_created = True
         q, s = await _seed_questions(db, episode, departments, questions_path, random.Random(seed_value))
@@ -153,25 +185,33 @@ async def _seed_holidays(db: AsyncSession) -> None:
     await db.commit()
 
 
-async def _seed_questions(db: AsyncSession, episode: Episode, departments: dict[str, Department],
-                          path: Path, rng: random.Random) -> tuple[int, int]:
-    items: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
+async def _seed_questions(
+    db: AsyncSession, episode: Episode, departments: dict[str, Department], path: Path, rng: random.Random
+) -> tuple[int, int]:
+    items: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))  # noqa: ASYNC240 - CLI only
     holidays = set(await db.scalars(select(PublicHoliday.day)))
     officers = {u.department_id: u for u in await db.scalars(select(User).where(User.role == Role.OFFICER))}
     now = utcnow()
     questions: list[Question] = []
     submissions = 0
     position = 0
-    for index, item in enumerate(items):
+    for item in items:
         received = now - timedelta(minutes=rng.randint(5, 7 * 24 * 60))
         contact = item.get("contact")
         submission = Submission(
-            episode_id=episode.id, channel=Channel(item.get("channel") or "web"), tracking_code=new_tracking_code(),
-            name=item.get("name"), ward_text=item.get("ward"), contact=contact,
+            episode_id=episode.id,
+            channel=Channel(item.get("channel") or "web"),
+            tracking_code=new_tracking_code(),
+            name=item.get("name"),
+            ward_text=item.get("ward"),
+            contact=contact,
             ward_code=ward.code if (ward := ward_by_name(item.get("ward") or "")) else None,
-            consent_contact=bool(contact), consent_name_on_air=bool(item.get("name")) and rng.random() < 0.5,
-            consent_version="demo" if contact else None, consented_at=received if contact else None,
-            raw_text=item["text"], received_at=received,
+            consent_contact=bool(contact),
+            consent_name_on_air=bool(item.get("name")) and rng.random() < 0.5,
+            consent_version="demo" if contact else None,
+            consented_at=received if contact else None,
+            raw_text=item["text"],
+            received_at=received,
         )
         duplicate_of = item.get("duplicate_of")
         if duplicate_of is not None and duplicate_of < len(questions):
@@ -187,9 +227,16 @@ async def _seed_questions(db: AsyncSession, episode: Episode, departments: dict[
         department = departments.get(item.get("department") or "")
         status = STATUS_STEPS.get(item.get("status", "new"), QuestionStatus.NEW)
         question = Question(
-            episode_id=episode.id, public_text=public_text, search_text=fold(public_text), status=status,
-            priority=int(item.get("priority") or 0), submission_count=1, created_at=received, updated_at=received,
-            route_suggestions=[[department.code, 0.8]] if department else [], duplicate_suggestions=[],
+            episode_id=episode.id,
+            public_text=public_text,
+            search_text=fold(public_text),
+            status=status,
+            priority=int(item.get("priority") or 0),
+            submission_count=1,
+            created_at=received,
+            updated_at=received,
+            route_suggestions=[[department.code, 0.8]] if department else [],
+            duplicate_suggestions=[],
             ward_code=submission.ward_code,
         )
         if status is not QuestionStatus.NEW and status is not QuestionStatus.REJECTED and department is not None:
@@ -205,16 +252,25 @@ async def _seed_questions(db: AsyncSession, episode: Episode, departments: dict[
         db.add(submission)
         submissions += 1
         answer_data = item.get("answer")
-        if answer_data and department is not None and status in {
-            QuestionStatus.ANSWER_REVIEW, QuestionStatus.READY, QuestionStatus.QUEUED,
-            QuestionStatus.ANSWERED_ON_AIR, QuestionStatus.ANSWERED_IN_WRITING,
-        }:
+        if (
+            answer_data
+            and department is not None
+            and status
+            in {
+                QuestionStatus.ANSWER_REVIEW,
+                QuestionStatus.READY,
+                QuestionStatus.QUEUED,
+                QuestionStatus.ANSWERED_ON_AIR,
+                QuestionStatus.ANSWERED_IN_WRITING,
+            }
+        ):
             answer = _answer(answer_data, question, department, officers.get(department.id), status, received)
             db.add(answer)
             if status is QuestionStatus.ANSWERED_IN_WRITING:
                 question.answered_at = question.published_at = answer.published_at
-                question.on_time = bool(question.due_date and answer.published_at
-                                        and answer.published_at.date() <= question.due_date)
+                question.on_time = bool(
+                    question.due_date and answer.published_at and answer.published_at.date() <= question.due_date
+                )
             if status is QuestionStatus.ANSWERED_ON_AIR:
                 question.answered_at = received + timedelta(days=1)
                 question.answered_by_official = answer.official_name
@@ -226,23 +282,36 @@ async def _seed_questions(db: AsyncSession, episode: Episode, departments: dict[
     return len({q.id for q in questions}), submissions
 
 
-def _answer(data: dict[str, Any], question: Question, department: Department, author: User | None,
-            status: QuestionStatus, received: datetime) -> Answer:
+def _answer(
+    data: dict[str, Any],
+    question: Question,
+    department: Department,
+    author: User | None,
+    status: QuestionStatus,
+    received: datetime,
+) -> Answer:
     answer_status = {
         QuestionStatus.ANSWER_REVIEW: AnswerStatus.SUBMITTED,
         QuestionStatus.ANSWERED_IN_WRITING: AnswerStatus.PUBLISHED,
     }.get(status, AnswerStatus.APPROVED)
     submitted = received + timedelta(days=1)
     answer = Answer(
-        question_id=question.id, department_id=department.id, author_id=author.id if author else None,
-        official_name=data.get("official_name", ""), official_title=data.get("official_title", ""),
-        body=data.get("body", ""), status=answer_status, submitted_at=submitted,
+        question_id=question.id,
+        department_id=department.id,
+        author_id=author.id if author else None,
+        official_name=data.get("official_name", ""),
+        official_title=data.get("official_title", ""),
+        body=data.get("body", ""),
+        status=answer_status,
+        submitted_at=submitted,
         approved_at=submitted + timedelta(hours=3) if answer_status is not AnswerStatus.SUBMITTED else None,
         published_at=submitted + timedelta(hours=4) if answer_status is AnswerStatus.PUBLISHED else None,
     )
     for commitment in data.get("commitments") or []:
-        answer.commitments.append(Commitment(
-            what=commitment.get("what", ""),
-            due_date=(submitted + timedelta(days=int(commitment.get("due_in_days") or 30))).date(),
-        ))
+        answer.commitments.append(
+            Commitment(
+                what=commitment.get("what", ""),
+                due_date=(submitted + timedelta(days=int(commitment.get("due_in_days") or 30))).date(),
+            )
+        )
     return answer

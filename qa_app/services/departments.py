@@ -34,9 +34,7 @@ def parse_catalogue(data: object) -> list[dict[str, Any]]:
     entries = []
     for position, item in enumerate(data, start=1):
         if not isinstance(item, dict) or not str(item.get("code", "")).strip() or not str(item.get("name", "")).strip():
-            raise InvalidInput(
-                {"file": _("Entry %(n)d has no code or no name.") % {"n": position}}
-            )
+            raise InvalidInput({"file": _("Entry %(n)d has no code or no name.") % {"n": position}})
         keywords = item.get("keywords") or []
         if not isinstance(keywords, list):
             raise InvalidInput({"file": _("Entry %(n)d: keywords must be a list.") % {"n": position}})
@@ -112,17 +110,30 @@ async def update_department(
     department = await get_department(db, department_id)
     if not name.strip():
         raise InvalidInput({"name": _("The name is required.")})
-    before = {"name": department.name, "short": department.short_name, "active": department.active,
-              "keywords": list(department.keywords or [])}
+    before = {
+        "name": department.name,
+        "short": department.short_name,
+        "active": department.active,
+        "keywords": list(department.keywords or []),
+    }
     department.name = name.strip()
     department.short_name = short_name.strip()
     department.description = description.strip()
     department.keywords = [k.strip() for k in keywords if k.strip()]
     department.active = active
     audit.record(
-        db, actor, "department.update", "department", department.id, before=before,
-        after={"name": department.name, "short": department.short_name, "active": department.active,
-               "keywords": department.keywords},
+        db,
+        actor,
+        "department.update",
+        "department",
+        department.id,
+        before=before,
+        after={
+            "name": department.name,
+            "short": department.short_name,
+            "active": department.active,
+            "keywords": department.keywords,
+        },
     )
     await db.commit()
     return department

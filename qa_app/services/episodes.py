@@ -85,7 +85,7 @@ async def _validate(db: AsyncSession, form: EpisodeForm, episode_id: int | None)
     errors: dict[str, str] = {}
     if not form.title.strip():
         errors["title"] = _("The title is required.")
-    slug = (form.slug.strip().lower() or slugify(form.title))
+    slug = form.slug.strip().lower() or slugify(form.title)
     if not SLUG_RE.match(slug):
         errors["slug"] = _("The short name may contain only a–z, 0–9 and dashes.")
     elif await db.scalar(select(Episode.id).where(Episode.slug == slug, Episode.id != (episode_id or 0))):
@@ -153,8 +153,16 @@ async def update_episode(
     episode.air_end = form.air_end
     episode.answer_deadline_days = form.answer_deadline_days
     episode.departments = departments
-    audit.record(db, actor, "episode.update", "episode", episode.id, episode_id=episode.id,
-                 before=before, after=_summary(episode))
+    audit.record(
+        db,
+        actor,
+        "episode.update",
+        "episode",
+        episode.id,
+        episode_id=episode.id,
+        before=before,
+        after=_summary(episode),
+    )
     await db.commit()
     await publisher.publish(EpisodeChanged(episode_id=episode.id))
     return episode
@@ -175,8 +183,16 @@ async def change_status(
         raise Conflict(_("An episode cannot go from this status to that one."))
     before = episode.status.value
     episode.status = target
-    audit.record(db, actor, "episode.status", "episode", episode.id, episode_id=episode.id,
-                 before={"status": before}, after={"status": target.value})
+    audit.record(
+        db,
+        actor,
+        "episode.status",
+        "episode",
+        episode.id,
+        episode_id=episode.id,
+        before={"status": before},
+        after={"status": target.value},
+    )
     await db.commit()
     await publisher.publish(EpisodeChanged(episode_id=episode.id))
     return episode
@@ -194,8 +210,15 @@ async def add_official(
     official = EpisodeOfficial(name=name.strip(), title=title.strip(), department_id=department_id)
     episode.officials.append(official)
     await db.flush()
-    audit.record(db, actor, "episode.add_official", "episode", episode.id, episode_id=episode.id,
-                 after={"name": official.name, "title": official.title, "department_id": department_id})
+    audit.record(
+        db,
+        actor,
+        "episode.add_official",
+        "episode",
+        episode.id,
+        episode_id=episode.id,
+        after={"name": official.name, "title": official.title, "department_id": department_id},
+    )
     await db.commit()
     return official
 
@@ -207,6 +230,13 @@ async def remove_official(db: AsyncSession, actor: User, episode_id: int, offici
     if official is None:
         raise NotFound(_("No such official."))
     episode.officials.remove(official)
-    audit.record(db, actor, "episode.remove_official", "episode", episode.id, episode_id=episode.id,
-                 before={"name": official.name, "title": official.title})
+    audit.record(
+        db,
+        actor,
+        "episode.remove_official",
+        "episode",
+        episode.id,
+        episode_id=episode.id,
+        before={"name": official.name, "title": official.title},
+    )
     await db.commit()

@@ -96,7 +96,11 @@ async def create_user(
     db.add(user)
     await db.flush()
     audit.record(
-        db, actor, "user.create", "user", user.id,
+        db,
+        actor,
+        "user.create",
+        "user",
+        user.id,
         after={"username": user.username, "role": user.role.value, "department": department_code},
     )
     await db.commit()

@@ -24,9 +24,14 @@ class Ward:
 def all_wards() -> tuple[Ward, ...]:
     data = json.loads(WARDS_FILE.read_text(encoding="utf-8"))
     return tuple(
-        Ward(code=item["code"], name=item["name"], kind=item["kind"],
-             formed_from=tuple(item.get("formed_from", [])), partly_from=tuple(item.get("partly_from", [])),
-             former_district=item.get("former_district", ""))
+        Ward(
+            code=item["code"],
+            name=item["name"],
+            kind=item["kind"],
+            formed_from=tuple(item.get("formed_from", [])),
+            partly_from=tuple(item.get("partly_from", [])),
+            former_district=item.get("former_district", ""),
+        )
         for item in data
     )
 

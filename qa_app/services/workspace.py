@@ -19,7 +19,9 @@ async def status_counts(db: AsyncSession, episode_id: int, *, department_code: s
         .group_by(Question.status)
     )
     if department_code is not None:
-        query = query.join(Department, Department.id == Question.department_id).where(Department.code == department_code)
+        query = query.join(Department, Department.id == Question.department_id).where(
+            Department.code == department_code
+        )
     counts = {status: 0 for status in STATUS_ORDER}
     for status, count in (await db.execute(query)).all():
         counts[QuestionStatus(status).value] = int(count)
@@ -27,7 +29,11 @@ async def status_counts(db: AsyncSession, episode_id: int, *, department_code: s
 
 
 async def latest_questions(
-    db: AsyncSession, episode_id: int, *, department_id: int | None = None, status: QuestionStatus | None = None,
+    db: AsyncSession,
+    episode_id: int,
+    *,
+    department_id: int | None = None,
+    status: QuestionStatus | None = None,
     limit: int = 50,
 ) -> list[Question]:
     query = (

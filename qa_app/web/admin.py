@@ -40,9 +40,14 @@ def _episode_form(form: Any, tz: str) -> episode_service.EpisodeForm:
     if errors:
         raise InvalidInput(errors)
     return episode_service.EpisodeForm(
-        title=field(form, "title"), theme=field(form, "theme"), description=field(form, "description"),
-        slug=field(form, "slug"), air_start=times["air_start"], air_end=times["air_end"],
-        answer_deadline_days=deadline or 0, department_ids=tuple(int_list(form, "department_ids")),
+        title=field(form, "title"),
+        theme=field(form, "theme"),
+        description=field(form, "description"),
+        slug=field(form, "slug"),
+        air_start=times["air_start"],
+        air_end=times["air_end"],
+        answer_deadline_days=deadline or 0,
+        department_ids=tuple(int_list(form, "department_ids")),
     )
 
 
@@ -61,87 +66,119 @@ class AdminController(Controller):
         episodes = await episode_service.list_episodes(db)
         return render(request, "admin/episodes.html", {"episodes": episodes})
 
-    async def _episode_page(self, request: Request[Any, Any, Any], db: Db, episode_id: FromPath[int] | None,
-                            *, values: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
-                            status_code: int = 200, saved: FromQuery[bool] = False) -> Response[str]:
+    async def _episode_page(
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        episode_id: FromPath[int] | None,
+        *,
+        values: dict[str, Any] | None = None,
+        errors: dict[str, str] | None = None,
+        status_code: int = 200,
+        saved: FromQuery[bool] = False,
+    ) -> Response[str]:
         episode = await episode_service.get_episode(db, episode_id) if episode_id else None
         departments = await department_service.list_departments(db, active_only=True)
-        return render(request, "admin/episode_form.html", {
-            "episode": episode, "departments": departments, "values": values, "errors": errors or {},
-            "statuses": list(EpisodeStatus), "transitions": episode_service.TRANSITIONS, "saved": saved,
-        }, status_code=status_code)
+        return render(
+            request,
+            "admin/episode_form.html",
+            {
+                "episode": episode,
+                "departments": departments,
+                "values": values,
+                "errors": errors or {},
+                "statuses": list(EpisodeStatus),
+                "transitions": episode_service.TRANSITIONS,
+                "saved": saved,
+            },
+            status_code=status_code,
+        )
 
     @get("/episodes/new", name="new_episode")
     async def new_episode(self, request: Request[Any, Any, Any], db: Db) -> Response[str]:
         return await self._episode_page(request, db, None)
 
     @post("/episodes", name="create_episode")
-    async def create_episode(self, request: Request[Any, Any, Any], db: Db, actor: Actor,
-                             runtime: RuntimeDep) -> Response[Any]:
+    async def create_episode(
+        self, request: Request[Any, Any, Any], db: Db, actor: Actor, runtime: RuntimeDep
+    ) -> Response[Any]:
         form = await request.form()
         try:
             episode = await episode_service.create_episode(db, actor, _episode_form(form, runtime.settings.timezone))
         except InvalidInput as exc:
             await db.rollback()
-            return await self._episode_page(request, db, None, values=dict(form), errors=exc.errors,
-                                            status_code=422)
+            return await self._episode_page(request, db, None, values=dict(form), errors=exc.errors, status_code=422)
         return Redirect(f"/admin/episodes/{episode.id}?saved=1", status_code=303)
 
     @get("/episodes/{episode_id:int}", name="edit_episode")
-    async def edit_episode(self, request: Request[Any, Any, Any], db: Db, episode_id: FromPath[int],
-                           saved: FromQuery[bool] = False) -> Response[str]:
+    async def edit_episode(
+        self, request: Request[Any, Any, Any], db: Db, episode_id: FromPath[int], saved: FromQuery[bool] = False
+    ) -> Response[str]:
         return await self._episode_page(request, db, episode_id, saved=saved)
 
     @post("/episodes/{episode_id:int}", name="update_episode")
-    async def update_episode(self, request: Request[Any, Any, Any], db: Db, actor: Actor,
-                             runtime: RuntimeDep, episode_id: FromPath[int]) -> Response[Any]:
+    async def update_episode(
+        self, request: Request[Any, Any, Any], db: Db, actor: Actor, runtime: RuntimeDep, episode_id: FromPath[int]
+    ) -> Response[Any]:
         form = await request.form()
         try:
-            await episode_service.update_episode(db, actor, runtime.publisher, episode_id,
-                                                 _episode_form(form, runtime.settings.timezone))
+            await episode_service.update_episode(
+                db, actor, runtime.publisher, episode_id, _episode_form(form, runtime.settings.timezone)
+            )
         except InvalidInput as exc:
             await db.rollback()
-            return await self._episode_page(request, db, episode_id, values=dict(form), errors=exc.errors,
-                                            status_code=422)
+            return await self._episode_page(
+                request, db, episode_id, values=dict(form), errors=exc.errors, status_code=422
+            )
         return Redirect(f"/admin/episodes/{episode_id}?saved=1", status_code=303)
 
     @post("/episodes/{episode_id:int}/status", name="change_episode_status")
-    async def change_episode_status(self, request: Request[Any, Any, Any], db: Db, actor: Actor,
-                                    runtime: RuntimeDep, episode_id: FromPath[int]) -> Response[Any]:
+    async def change_episode_status(
+        self, request: Request[Any, Any, Any], db: Db, actor: Actor, runtime: RuntimeDep, episode_id: FromPath[int]
+    ) -> Response[Any]:
         form = await request.form()
         await episode_service.change_status(db, actor, runtime.publisher, episode_id, field(form, "status"))
         return Redirect(f"/admin/episodes/{episode_id}?saved=1", status_code=303)
 
     @post("/episodes/{episode_id:int}/officials", name="add_official")
-    async def add_official(self, request: Request[Any, Any, Any], db: Db, actor: Actor,
-                           episode_id: FromPath[int]) -> Response[Any]:
+    async def add_official(
+        self, request: Request[Any, Any, Any], db: Db, actor: Actor, episode_id: FromPath[int]
+    ) -> Response[Any]:
         form = await request.form()
         try:
-            await episode_service.add_official(db, actor, episode_id, name=field(form, "official_name"),
-                                               title=field(form, "official_title"),
-                                               department_id=int_field(form, "official_department"))
+            await episode_service.add_official(
+                db,
+                actor,
+                episode_id,
+                name=field(form, "official_name"),
+                title=field(form, "official_title"),
+                department_id=int_field(form, "official_department"),
+            )
         except InvalidInput as exc:
             await db.rollback()
             return await self._episode_page(request, db, episode_id, errors=exc.errors, status_code=422)
         return Redirect(f"/admin/episodes/{episode_id}#officials", status_code=303)
 
     @post("/episodes/{episode_id:int}/officials/{official_id:int}/delete", name="remove_official")
-    async def remove_official(self, db: Db, actor: Actor, episode_id: FromPath[int], official_id: FromPath[int]) -> Redirect:
+    async def remove_official(
+        self, db: Db, actor: Actor, episode_id: FromPath[int], official_id: FromPath[int]
+    ) -> Redirect:
         await episode_service.remove_official(db, actor, episode_id, official_id)
         return Redirect(f"/admin/episodes/{episode_id}#officials", status_code=303)
 
     # --- departments ----------------------------------------------------------------------------
 
     @get("/departments", name="list_departments")
-    async def list_departments(self, request: Request[Any, Any, Any], db: Db,
-                               imported: FromQuery[str | None] = None) -> Response[str]:
+    async def list_departments(
+        self, request: Request[Any, Any, Any], db: Db, imported: FromQuery[str | None] = None
+    ) -> Response[str]:
         departments = await department_service.list_departments(db)
-        return render(request, "admin/departments.html",
-                      {"departments": departments, "imported": imported, "errors": {}})
+        return render(
+            request, "admin/departments.html", {"departments": departments, "imported": imported, "errors": {}}
+        )
 
     @post("/departments/import", name="import_departments")
-    async def import_departments(self, request: Request[Any, Any, Any], db: Db,
-                                 actor: Actor) -> Response[Any]:
+    async def import_departments(self, request: Request[Any, Any, Any], db: Db, actor: Actor) -> Response[Any]:
         form = await request.form()
         upload = form.get("file")
         try:
@@ -160,23 +197,33 @@ class AdminController(Controller):
         except InvalidInput as exc:
             await db.rollback()
             departments = await department_service.list_departments(db)
-            return render(request, "admin/departments.html",
-                          {"departments": departments, "imported": None, "errors": exc.errors}, status_code=422)
+            return render(
+                request,
+                "admin/departments.html",
+                {"departments": departments, "imported": None, "errors": exc.errors},
+                status_code=422,
+            )
         return Redirect(f"/admin/departments?imported={created}-{updated}", status_code=303)
 
     @get("/departments/{department_id:int}", name="edit_department")
-    async def edit_department(self, request: Request[Any, Any, Any], db: Db,
-                              department_id: FromPath[int]) -> Response[str]:
+    async def edit_department(
+        self, request: Request[Any, Any, Any], db: Db, department_id: FromPath[int]
+    ) -> Response[str]:
         department = await department_service.get_department(db, department_id)
         return render(request, "admin/department_form.html", {"department": department, "errors": {}})
 
     @post("/departments/{department_id:int}", name="update_department")
-    async def update_department(self, request: Request[Any, Any, Any], db: Db, actor: Actor,
-                                department_id: FromPath[int]) -> Response[Any]:
+    async def update_department(
+        self, request: Request[Any, Any, Any], db: Db, actor: Actor, department_id: FromPath[int]
+    ) -> Response[Any]:
         form = await request.form()
         try:
             await department_service.update_department(
-                db, actor, department_id, name=field(form, "name"), short_name=field(form, "short_name"),
+                db,
+                actor,
+                department_id,
+                name=field(form, "name"),
+                short_name=field(form, "short_name"),
                 description=field(form, "description"),
                 keywords=[k for k in field(form, "keywords").replace("\n", ",").split(",")],
                 active=checkbox(form, "active"),
@@ -184,46 +231,71 @@ class AdminController(Controller):
         except InvalidInput as exc:
             await db.rollback()
             department = await department_service.get_department(db, department_id)
-            return render(request, "admin/department_form.html", {"department": department, "errors": exc.errors},
-                          status_code=422)
+            return render(
+                request, "admin/department_form.html", {"department": department, "errors": exc.errors}, status_code=422
+            )
         return Redirect("/admin/departments", status_code=303)
 
     # --- users ----------------------------------------------------------------------------------
 
-    async def _users_page(self, request: Request[Any, Any, Any], db: Db, *,
-                          errors: dict[str, str] | None = None, values: dict[str, Any] | None = None,
-                          notice: str | None = None, status_code: int = 200) -> Response[str]:
-        return render(request, "admin/users.html", {
-            "users": await user_service.list_users(db),
-            "departments": await department_service.list_departments(db, active_only=True),
-            "roles": list(Role), "errors": errors or {}, "values": values or {}, "notice": notice,
-        }, status_code=status_code)
+    async def _users_page(
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        *,
+        errors: dict[str, str] | None = None,
+        values: dict[str, Any] | None = None,
+        notice: str | None = None,
+        status_code: int = 200,
+    ) -> Response[str]:
+        return render(
+            request,
+            "admin/users.html",
+            {
+                "users": await user_service.list_users(db),
+                "departments": await department_service.list_departments(db, active_only=True),
+                "roles": list(Role),
+                "errors": errors or {},
+                "values": values or {},
+                "notice": notice,
+            },
+            status_code=status_code,
+        )
 
     @get("/users", name="list_users")
     async def list_users(self, request: Request[Any, Any, Any], db: Db) -> Response[str]:
         return await self._users_page(request, db)
 
     @post("/users", name="create_user")
-    async def create_user(self, request: Request[Any, Any, Any], db: Db, actor: Actor,
-                          runtime: RuntimeDep) -> Response[str]:
+    async def create_user(
+        self, request: Request[Any, Any, Any], db: Db, actor: Actor, runtime: RuntimeDep
+    ) -> Response[str]:
         form = await request.form()
         password = field(form, "password") or user_service.generate_password()
         try:
             user = await user_service.create_user(
-                db, runtime.passwords, actor, username=field(form, "username"), password=password,
-                role=field(form, "role"), display_name=field(form, "display_name"),
+                db,
+                runtime.passwords,
+                actor,
+                username=field(form, "username"),
+                password=password,
+                role=field(form, "role"),
+                display_name=field(form, "display_name"),
                 department_code=field(form, "department") or None,
             )
         except InvalidInput as exc:
             await db.rollback()
             return await self._users_page(request, db, errors=exc.errors, values=dict(form), status_code=422)
         notice = _("Account %(username)s created. Password (shown once): %(password)s") % {
-            "username": user.username, "password": password}
+            "username": user.username,
+            "password": password,
+        }
         return await self._users_page(request, db, notice=notice)
 
     @post("/users/{user_id:int}/deactivate", name="deactivate_user")
-    async def deactivate_user(self, request: Request[Any, Any, Any], db: Db, actor: Actor,
-                              user_id: FromPath[int]) -> Response[str]:
+    async def deactivate_user(
+        self, request: Request[Any, Any, Any], db: Db, actor: Actor, user_id: FromPath[int]
+    ) -> Response[str]:
         user = await user_service.get_user(db, user_id)
         try:
             await user_service.deactivate_user(db, actor, user.username if user else "")
@@ -233,26 +305,37 @@ class AdminController(Controller):
         return await self._users_page(request, db, notice=_("Account deactivated."))
 
     @post("/users/{user_id:int}/activate", name="activate_user")
-    async def activate_user(self, request: Request[Any, Any, Any], db: Db, actor: Actor,
-                            user_id: FromPath[int]) -> Response[str]:
+    async def activate_user(
+        self, request: Request[Any, Any, Any], db: Db, actor: Actor, user_id: FromPath[int]
+    ) -> Response[str]:
         user = await user_service.get_user(db, user_id)
         await user_service.activate_user(db, actor, user.username if user else "")
         return await self._users_page(request, db, notice=_("Account reactivated."))
 
     @post("/users/{user_id:int}/reset-password", name="reset_password")
-    async def reset_password(self, request: Request[Any, Any, Any], db: Db, actor: Actor,
-                             runtime: RuntimeDep, user_id: FromPath[int]) -> Response[str]:
+    async def reset_password(
+        self, request: Request[Any, Any, Any], db: Db, actor: Actor, runtime: RuntimeDep, user_id: FromPath[int]
+    ) -> Response[str]:
         user = await user_service.get_user(db, user_id)
         user, password = await user_service.reset_password(db, runtime.passwords, actor, user.username if user else "")
         notice = _("New password for %(username)s (shown once): %(password)s") % {
-            "username": user.username, "password": password}
+            "username": user.username,
+            "password": password,
+        }
         return await self._users_page(request, db, notice=notice)
 
     # --- audit ----------------------------------------------------------------------------------
 
     @get("/audit", name="audit_log")
-    async def audit_log(self, request: Request[Any, Any, Any], db: Db, action: FromQuery[str | None] = None,
-                        who: FromQuery[str | None] = None, entity: FromQuery[str | None] = None, page: FromQuery[int] = 1) -> Response[str]:
+    async def audit_log(
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        action: FromQuery[str | None] = None,
+        who: FromQuery[str | None] = None,
+        entity: FromQuery[str | None] = None,
+        page: FromQuery[int] = 1,
+    ) -> Response[str]:
         page = max(1, page)
         per_page = 100
         query = select(AuditEvent).order_by(AuditEvent.id.desc())
@@ -263,7 +346,13 @@ class AdminController(Controller):
         if entity:
             query = query.where(AuditEvent.entity_type == entity)
         events = list(await db.scalars(query.offset((page - 1) * per_page).limit(per_page + 1)))
-        return render(request, "admin/audit.html", {
-            "events": events[:per_page], "has_next": len(events) > per_page, "page": page,
-            "filters": {"action": action or "", "who": who or "", "entity": entity or ""},
-        })
+        return render(
+            request,
+            "admin/audit.html",
+            {
+                "events": events[:per_page],
+                "has_next": len(events) > per_page,
+                "page": page,
+                "filters": {"action": action or "", "who": who or "", "entity": entity or ""},
+            },
+        )

@@ -85,7 +85,11 @@ class UserMiddleware(AbstractAuthenticationMiddleware):
             return AuthenticationResult(user=None, auth=None)
         async with runtime.sessionmaker() as db:
             user = await user_service.get_user(db, int(user_id))
-        if user is None or not user.active or as_utc(user.password_changed_at).timestamp() > float(session.get("auth_at", 0)):
+        if (
+            user is None
+            or not user.active
+            or as_utc(user.password_changed_at).timestamp() > float(session.get("auth_at", 0))
+        ):
             return AuthenticationResult(user=None, auth=None)
         return AuthenticationResult(user=user, auth="session")
 
@@ -149,12 +153,18 @@ class AuthController(Controller):
         try:
             async with runtime.sessionmaker() as db:
                 user = await user_service.authenticate(
-                    db, runtime.passwords, runtime.counter, policy,
-                    username=username, password=password, ip=client_ip(request),
+                    db,
+                    runtime.passwords,
+                    runtime.counter,
+                    policy,
+                    username=username,
+                    password=password,
+                    ip=client_ip(request),
                 )
         except DomainError as exc:
             return render(
-                request, "auth/login.html",
+                request,
+                "auth/login.html",
                 {"next": target, "errors": {"form": exc.message}, "username": username},
                 status_code=exc.status_code,
             )

@@ -37,8 +37,9 @@ def _is_api(request: Request[Any, Any, Any]) -> bool:
     return request.url.path.startswith(API_PREFIX)
 
 
-def error_response(request: Request[Any, Any, Any], status_code: int, message: str,
-                   extra: dict[str, Any] | None = None) -> Response[Any]:
+def error_response(
+    request: Request[Any, Any, Any], status_code: int, message: str, extra: dict[str, Any] | None = None
+) -> Response[Any]:
     title = _titles().get(status_code, _titles()[400 if status_code < 500 else 500])
     if _is_api(request):
         body: dict[str, Any] = {"error": title, "detail": message or title, "status": status_code}
@@ -46,10 +47,16 @@ def error_response(request: Request[Any, Any, Any], status_code: int, message: s
         return Response(content=body, status_code=status_code, media_type=MediaType.JSON)
     if request.headers.get("hx-request"):
         # htmx swaps nothing on 4xx/5xx by default; the page shows the message in its alert region.
-        return render(request, "_error_fragment.html", {"title": title, "message": message},
-                      status_code=status_code, headers={"HX-Retarget": "#alerts", "HX-Reswap": "innerHTML"})
-    return render(request, "error.html", {"title": title, "message": message, "status_code": status_code},
-                  status_code=status_code)
+        return render(
+            request,
+            "_error_fragment.html",
+            {"title": title, "message": message},
+            status_code=status_code,
+            headers={"HX-Retarget": "#alerts", "HX-Reswap": "innerHTML"},
+        )
+    return render(
+        request, "error.html", {"title": title, "message": message, "status_code": status_code}, status_code=status_code
+    )
 
 
 def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:

@@ -33,7 +33,7 @@ def checkbox(form: Mapping[str, Any], name: str) -> bool:
 
 
 def int_list(form: Any, name: str) -> list[int]:
-    values = form.getall(name) if hasattr(form, "getall") else [form.get(name)]
+    values = form.getall(name, []) if hasattr(form, "getall") else [form.get(name)]
     result = []
     for value in values:
         try:

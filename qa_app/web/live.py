@@ -54,8 +54,13 @@ def department_channel(code: str) -> str:
 class LivePublisher:
     """The web layer's :class:`qa_app.events.Publisher`: loads, renders once per audience, publishes."""
 
-    def __init__(self, channels: ChannelsPlugin, sessionmaker: async_sessionmaker[AsyncSession],
-                 environment: Environment, locale: str) -> None:
+    def __init__(
+        self,
+        channels: ChannelsPlugin,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        environment: Environment,
+        locale: str,
+    ) -> None:
         self._channels = channels
         self._sessionmaker = sessionmaker
         self._environment = environment
@@ -88,13 +93,20 @@ class LivePublisher:
 
     def _render_counters(self, counts: dict[str, int], department_code: str | None) -> str:
         return render_string(
-            self._environment, "workspace/dashboard.html",
-            {"counts": counts, "oob": True, "department_code": department_code}, block="status_counters",
+            self._environment,
+            "workspace/dashboard.html",
+            {"counts": counts, "oob": True, "department_code": department_code},
+            block="status_counters",
         )
 
 
-async def _serve(socket: WebSocket[Any, Any, Any], channels: ChannelsPlugin, names: list[str],
-                 snapshot: Callable[[], Awaitable[str]], still_allowed: Callable[[], Awaitable[bool]] | None) -> None:
+async def _serve(
+    socket: WebSocket[Any, Any, Any],
+    channels: ChannelsPlugin,
+    names: list[str],
+    snapshot: Callable[[], Awaitable[str]],
+    still_allowed: Callable[[], Awaitable[bool]] | None,
+) -> None:
     """Accept, subscribe, send the snapshot, then stream until the client leaves or loses access."""
     await socket.accept()
     async with channels.start_subscription(names) as subscriber:
@@ -114,8 +126,9 @@ async def _serve(socket: WebSocket[Any, Any, Any], channels: ChannelsPlugin, nam
 
 def check_origin(socket: WebSocket[Any, Any, Any], *, required: bool) -> bool:
     settings = runtime_of(socket).settings
-    return origin_allowed(socket.headers.get("origin"), socket.headers.get("host"), settings.allowed_origins,
-                          required=required)
+    return origin_allowed(
+        socket.headers.get("origin"), socket.headers.get("host"), settings.allowed_origins, required=required
+    )
 
 
 async def refuse(socket: WebSocket[Any, Any, Any], code: int) -> None:
@@ -147,9 +160,12 @@ async def workspace_socket(socket: WebSocket[Any, Any, Any], episode_id: FromPat
         try:
             async with runtime.sessionmaker() as db:
                 counts = await workspace.status_counts(db, episode_id, department_code=department_code)
-            return render_string(environment, "workspace/dashboard.html",
-                                 {"counts": counts, "oob": True, "department_code": department_code},
-                                 block="status_counters")
+            return render_string(
+                environment,
+                "workspace/dashboard.html",
+                {"counts": counts, "oob": True, "department_code": department_code},
+                block="status_counters",
+            )
         finally:
             current_locale.reset(token)
 

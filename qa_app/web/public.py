@@ -17,7 +17,6 @@ from qa_app.web.auth import safe_next
 from qa_app.web.deps import Db, RuntimeDep
 from qa_app.web.rendering import render
 
-
 HEALTH_TIMEOUT_SECONDS = 3.0
 
 
@@ -40,6 +39,7 @@ class PublicController(Controller):
 @get("/healthz", name="healthz", media_type=MediaType.JSON)
 async def healthz(runtime: RuntimeDep) -> Response[dict[str, str]]:
     """``{"status": "ok", "database": "ok"}``, or 503 when the database does not answer."""
+
     async def probe() -> None:
         async with runtime.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))

@@ -54,7 +54,9 @@ def render(
     return Response(content=content, media_type=MediaType.HTML, status_code=status_code, headers=response_headers)
 
 
-def render_string(environment: Environment, template_name: str, context: dict[str, Any], block: str | None = None) -> str:
+def render_string(
+    environment: Environment, template_name: str, context: dict[str, Any], block: str | None = None
+) -> str:
     """Render outside a request (websocket fragments, background publishers)."""
     if block is not None:
         return render_block(environment, template_name, block, context)

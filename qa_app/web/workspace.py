@@ -20,20 +20,33 @@ class WorkspaceController(Controller):
     guards = [requires_staff]  # noqa: RUF012
 
     @get("/", name="workspace")
-    async def show_workspace(self, request: Request[Any, Any, Any], db: Db, actor: Actor,
-                             episode: FromQuery[int | None] = None) -> Response[str]:
+    async def show_workspace(
+        self, request: Request[Any, Any, Any], db: Db, actor: Actor, episode: FromQuery[int | None] = None
+    ) -> Response[str]:
         episodes = await episode_service.list_episodes(db)
-        current = (await episode_service.get_episode(db, episode) if episode
-                   else await episode_service.current_episode(db))
+        current = (
+            await episode_service.get_episode(db, episode) if episode else await episode_service.current_episode(db)
+        )
         department = actor.department if actor.role is Role.OFFICER else None
         counts: dict[str, int] = {}
         questions = []
         if current is not None:
-            counts = await workspace.status_counts(db, current.id,
-                                                   department_code=department.code if department else None)
-            questions = await workspace.latest_questions(db, current.id,
-                                                         department_id=department.id if department else None)
-        return render(request, "workspace/dashboard.html", {
-            "episodes": episodes, "episode": current, "counts": counts, "questions": questions,
-            "department_code": department.code if department else None, "department": department, "oob": False,
-        })
+            counts = await workspace.status_counts(
+                db, current.id, department_code=department.code if department else None
+            )
+            questions = await workspace.latest_questions(
+                db, current.id, department_id=department.id if department else None
+            )
+        return render(
+            request,
+            "workspace/dashboard.html",
+            {
+                "episodes": episodes,
+                "episode": current,
+                "counts": counts,
+                "questions": questions,
+                "department_code": department.code if department else None,
+                "department": department,
+                "oob": False,
+            },
+        )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import httpx
 import pytest
 import websockets
 from websockets.exceptions import ConnectionClosed, InvalidStatus
@@ -12,7 +13,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from qa_app.events import EpisodeChanged
 from qa_app.services import episodes as episode_service
 from tests.factories import TEST_PASSWORD, make_episode, make_staff
-from tests.realtime.conftest import LiveServer, login_cookies
+from tests.live import LiveServer, login_cookies
 
 pytestmark = pytest.mark.realtime
 
@@ -61,11 +62,11 @@ async def test_snapshot_then_live_counters(live_server: LiveServer, db: Any) -> 
         assert 'id="status-counters"' in snapshot and 'hx-swap-oob="true"' in snapshot
         # A change made through the admin screen of the same server reaches the socket.
         admin_cookie = login_cookies(live_server, "admin", TEST_PASSWORD)
-        import httpx
-
-        with httpx.Client(base_url=live_server.url, headers={"Cookie": admin_cookie}) as client:
+        async with httpx.AsyncClient(base_url=live_server.url, headers={"Cookie": admin_cookie}) as client:
             token = admin_cookie.split("qa_csrf=")[1].split(";")[0]
-            response = client.post(f"/admin/episodes/{episode.id}/status", data={"status": "live", "_csrf_token": token})
+            response = await client.post(
+                f"/admin/episodes/{episode.id}/status", data={"status": "live", "_csrf_token": token}
+            )
             assert response.status_code in (200, 303)
         update = await asyncio.wait_for(ws.recv(), timeout=5)
         assert 'id="status-counters"' in update

@@ -54,8 +54,11 @@ async def test_session_id_rotates_at_login(client: AsyncTestClient[Litestar], mo
     # Plant a session id before login, as a fixation attacker would.
     planted = "a" * 64
     client.cookies.set("qa_session", planted, domain="testserver.local")
-    response = await client.post("/login", data={"username": "bientap", "password": TEST_PASSWORD,
-                                                 "_csrf_token": csrf_token(client)}, follow_redirects=False)
+    response = await client.post(
+        "/login",
+        data={"username": "bientap", "password": TEST_PASSWORD, "_csrf_token": csrf_token(client)},
+        follow_redirects=False,
+    )
     assert response.status_code == 303
     new_id = client.cookies.get("qa_session", domain="testserver.local")
     assert new_id and new_id != planted
@@ -65,8 +68,9 @@ async def test_session_id_rotates_at_login(client: AsyncTestClient[Litestar], mo
     assert response.status_code == 303
 
 
-async def test_wrong_password_is_refused_with_vietnamese_message(client: AsyncTestClient[Litestar],
-                                                                 moderator: Any) -> None:
+async def test_wrong_password_is_refused_with_vietnamese_message(
+    client: AsyncTestClient[Litestar], moderator: Any
+) -> None:
     response = await login(client, "bientap", "sai-mat-khau-roi")
     assert response.status_code == 422
     assert "Sai tên đăng nhập hoặc mật khẩu" in response.text
@@ -91,8 +95,9 @@ async def test_throttling_per_ip_across_accounts(app: Litestar, db: Any, setting
         assert (await login(client, "nguoi-dung")).status_code == 429
 
 
-async def test_deactivated_user_is_cut_off_at_the_next_request(client: AsyncTestClient[Litestar], db: Any,
-                                                               moderator: Any) -> None:
+async def test_deactivated_user_is_cut_off_at_the_next_request(
+    client: AsyncTestClient[Litestar], db: Any, moderator: Any
+) -> None:
     await login(client, "bientap")
     assert (await client.get("/workspace")).status_code == 200
     await user_service.deactivate_user(db, None, "bientap")
@@ -101,8 +106,9 @@ async def test_deactivated_user_is_cut_off_at_the_next_request(client: AsyncTest
     assert (await login(client, "bientap")).status_code == 422
 
 
-async def test_password_reset_ends_existing_sessions(client: AsyncTestClient[Litestar], db: Any,
-                                                     moderator: Any) -> None:
+async def test_password_reset_ends_existing_sessions(
+    client: AsyncTestClient[Litestar], db: Any, moderator: Any
+) -> None:
     await login(client, "bientap")
     await user_service.reset_password(db, FAST_PASSWORDS, None, "bientap", "mat-khau-moi-2026")
     response = await client.get("/workspace", follow_redirects=False)
@@ -116,9 +122,16 @@ async def test_login_redirects_back_to_the_page_asked_for(client: AsyncTestClien
     response = await client.get("/admin/users", follow_redirects=False)
     assert response.headers["location"] == "/login?next=/admin/users"
     await client.get("/login?next=/admin/users")
-    response = await client.post("/login", data={"username": "quantri", "password": TEST_PASSWORD,
-                                                 "next": "/admin/users", "_csrf_token": csrf_token(client)},
-                                 follow_redirects=False)
+    response = await client.post(
+        "/login",
+        data={
+            "username": "quantri",
+            "password": TEST_PASSWORD,
+            "next": "/admin/users",
+            "_csrf_token": csrf_token(client),
+        },
+        follow_redirects=False,
+    )
     assert response.headers["location"] == "/admin/users"
 
 
@@ -127,13 +140,16 @@ async def test_htmx_request_of_anonymous_user_gets_hx_redirect(client: AsyncTest
     assert response.headers.get("hx-redirect", "").startswith("/login")
 
 
-@pytest.mark.parametrize("target, expected", [
-    ("/admin/users", "/admin/users"),
-    ("https://evil.example/", "/workspace"),
-    ("//evil.example/x", "/workspace"),
-    ("javascript:alert(1)", "/workspace"),
-    ("", "/workspace"),
-])
+@pytest.mark.parametrize(
+    "target, expected",
+    [
+        ("/admin/users", "/admin/users"),
+        ("https://evil.example/", "/workspace"),
+        ("//evil.example/x", "/workspace"),
+        ("javascript:alert(1)", "/workspace"),
+        ("", "/workspace"),
+    ],
+)
 def test_safe_next_never_leaves_the_site(target: str, expected: str) -> None:
     assert safe_next(target) == expected
 

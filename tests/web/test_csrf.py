@@ -21,16 +21,18 @@ async def test_every_post_route_refuses_without_token(client: AsyncTestClient[Li
     for path in posts:
         response = await client.post(concrete(path), data={"x": "1"}, follow_redirects=False)
         assert response.status_code == 403, f"POST {path} without CSRF token: {response.status_code}"
-        response = await client.post(concrete(path), data={"_csrf_token": "forged" + csrf_token(client)[6:]},
-                                     follow_redirects=False)
+        response = await client.post(
+            concrete(path), data={"_csrf_token": "forged" + csrf_token(client)[6:]}, follow_redirects=False
+        )
         assert response.status_code == 403, f"POST {path} with a forged token: {response.status_code}"
 
 
 async def test_token_in_htmx_header_is_accepted(client: AsyncTestClient[Litestar], db: Any) -> None:
     await make_staff(db)
     await login(client, "admin")
-    response = await client.post("/admin/departments/import", headers={"x-csrftoken": csrf_token(client)},
-                                 follow_redirects=False)
+    response = await client.post(
+        "/admin/departments/import", headers={"x-csrftoken": csrf_token(client)}, follow_redirects=False
+    )
     assert response.status_code == 303
 
 

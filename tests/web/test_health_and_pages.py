@@ -69,8 +69,11 @@ async def test_unknown_page_is_a_vietnamese_404(client: AsyncTestClient[Litestar
 
 async def test_static_assets_are_vendored_and_pinned(client: AsyncTestClient[Litestar]) -> None:
     page = (await client.get("/")).text
-    for asset in ("/static/vendor/htmx-2.0.11.min.js", "/static/vendor/htmx-ext-ws-2.0.4.min.js",
-                  "/static/vendor/pico-2.1.1.min.css"):
+    for asset in (
+        "/static/vendor/htmx-2.0.11.min.js",
+        "/static/vendor/htmx-ext-ws-2.0.4.min.js",
+        "/static/vendor/pico-2.1.1.min.css",
+    ):
         assert asset in page
         response = await client.get(asset)
         assert response.status_code == 200 and len(response.content) > 1000

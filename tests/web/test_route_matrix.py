@@ -56,8 +56,15 @@ EXPECTED: dict[tuple[str, str], str] = {
 }
 
 # Concrete values for path parameters; ids refer to rows that the fixture creates.
-PATH_VALUES = {"locale": "en", "file_path": "css/app.css", "path": "scalar", "episode_id": "1",
-               "official_id": "999", "department_id": "1", "user_id": "999"}
+PATH_VALUES = {
+    "locale": "en",
+    "file_path": "css/app.css",
+    "path": "scalar",
+    "episode_id": "1",
+    "official_id": "999",
+    "department_id": "1",
+    "user_id": "999",
+}
 
 
 def app_routes(app: Litestar) -> set[tuple[str, str]]:
@@ -110,6 +117,7 @@ async def test_role_matrix(client: AsyncTestClient[Litestar], db: Any, role: str
                 assert status in (200, 301, 302, 303, 307), f"{role} got {status} on GET {url}"
         elif role == "anonymous":
             assert status == 303 and response.headers["location"].startswith("/login"), (
-                f"anonymous on {method} {url}: {status}")
+                f"anonymous on {method} {url}: {status}"
+            )
         else:
             assert status == 403, f"{role} on {method} {url}: expected 403, got {status}"

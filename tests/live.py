@@ -1,4 +1,4 @@
-"""A real uvicorn server in a subprocess, on the test's database, for websocket and restart tests."""
+"""A real uvicorn server in a subprocess, on the test's database (websocket, browser and restart tests)."""
 
 from __future__ import annotations
 
@@ -42,10 +42,24 @@ class LiveServer:
         return f"ws://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        self.process = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "uvicorn", "qa_app.asgi:create_from_env", "--factory",
-             "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"],
-            cwd=ROOT, env=self.env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT,
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "qa_app.asgi:create_from_env",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -78,8 +92,12 @@ def live_server(settings: Settings, tmp_path: Path) -> Iterator[LiveServer]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
     port = free_port()
     env.update(
-        QA_ENV="test", QA_DATABASE_URL=settings.database_url, QA_SECRET_KEY=settings.secret_key,
-        QA_VAR_DIR=str(settings.var_dir), QA_REDIS_PREFIX=settings.redis_prefix, QA_PORT=str(port),
+        QA_ENV="test",
+        QA_DATABASE_URL=settings.database_url,
+        QA_SECRET_KEY=settings.secret_key,
+        QA_VAR_DIR=str(settings.var_dir),
+        QA_REDIS_PREFIX=settings.redis_prefix,
+        QA_PORT=str(port),
     )
     if settings.redis_url:
         env["QA_REDIS_URL"] = settings.redis_url
@@ -93,7 +111,9 @@ def login_cookies(server: LiveServer, username: str, password: str) -> str:
     """Log in over real HTTP; returns the Cookie header for a websocket handshake."""
     with httpx.Client(base_url=server.url) as client:
         client.get("/login")
-        response = client.post("/login", data={"username": username, "password": password,
-                                               "_csrf_token": client.cookies.get("qa_csrf") or ""})
+        response = client.post(
+            "/login",
+            data={"username": username, "password": password, "_csrf_token": client.cookies.get("qa_csrf") or ""},
+        )
         assert response.status_code in (200, 303), response.text
         return "; ".join(f"{name}={value}" for name, value in client.cookies.items())

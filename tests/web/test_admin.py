@@ -1,0 +1,149 @@
+"""Admin screens: episodes, officials, departments, users, audit trail."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import select
+
+from qa_app.models import AuditEvent, Department, Episode, EpisodeStatus, User
+from tests.conftest import csrf_token, login, post_form
+from tests.factories import make_staff
+
+
+@pytest.fixture
+async def admin_client(client: AsyncTestClient[Litestar], db: Any) -> AsyncTestClient[Litestar]:
+    await make_staff(db)
+    await login(client, "admin")
+    return client
+
+
+async def test_create_edit_and_move_an_episode_through_its_life(
+    admin_client: AsyncTestClient[Litestar], db: Any
+) -> None:
+    departments = list(await db.scalars(select(Department).limit(3)))
+    response = await post_form(
+        admin_client,
+        "/admin/episodes",
+        {
+            "title": "Giao thông và chống ngập",
+            "theme": "Hạ tầng đô thị",
+            "air_start": "2026-12-12T20:00",
+            "air_end": "2026-12-12T21:00",
+            "answer_deadline_days": "7",
+            "department_ids": [str(d.id) for d in departments],
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    episode = await db.scalar(select(Episode).where(Episode.slug == "giao-thong-va-chong-ngap"))
+    assert episode is not None and episode.status is EpisodeStatus.DRAFT
+    page = (await admin_client.get(f"/admin/episodes/{episode.id}")).text
+    assert 'value="2026-12-12T20:00"' in page  # stored in UTC, shown in Asia/Ho_Chi_Minh
+    for status in ("open", "live", "closed", "archived"):
+        response = await post_form(admin_client, f"/admin/episodes/{episode.id}/status", {"status": status})
+        assert response.status_code == 200
+        await db.refresh(episode)
+        assert episode.status.value == status
+    response = await post_form(admin_client, f"/admin/episodes/{episode.id}/status", {"status": "open"})
+    assert response.status_code == 409
+    actions = [e.action for e in await db.scalars(select(AuditEvent).where(AuditEvent.entity_type == "episode"))]
+    assert actions.count("episode.status") == 4 and "episode.create" in actions
+
+
+async def test_episode_validation_keeps_input(admin_client: AsyncTestClient[Litestar]) -> None:
+    response = await post_form(
+        admin_client,
+        "/admin/episodes",
+        {"title": "", "theme": "Chủ đề <b>giữ lại</b>", "air_start": "hôm qua", "answer_deadline_days": "500"},
+    )
+    assert response.status_code == 422
+    assert "Chủ đề &lt;b&gt;giữ lại&lt;/b&gt;" in response.text
+    assert 'aria-invalid="true"' in response.text
+
+
+async def test_officials_can_be_added_and_removed(admin_client: AsyncTestClient[Litestar], db: Any) -> None:
+    await post_form(admin_client, "/admin/episodes", {"title": "Kỳ có lãnh đạo", "answer_deadline_days": "10"})
+    episode = await db.scalar(select(Episode))
+    department = await db.scalar(select(Department).where(Department.code == "so-y-te"))
+    await post_form(
+        admin_client,
+        f"/admin/episodes/{episode.id}/officials",
+        {"official_name": "Nguyễn Văn A", "official_title": "Giám đốc Sở Y tế", "official_department": department.id},
+    )
+    page = (await admin_client.get(f"/admin/episodes/{episode.id}")).text
+    assert "Nguyễn Văn A" in page and "Giám đốc Sở Y tế" in page
+    await db.refresh(episode)
+    official_id = episode.officials[0].id
+    await post_form(admin_client, f"/admin/episodes/{episode.id}/officials/{official_id}/delete")
+    assert "Nguyễn Văn A" not in (await admin_client.get(f"/admin/episodes/{episode.id}")).text
+
+
+async def test_department_import_file_and_errors(admin_client: AsyncTestClient[Litestar], db: Any) -> None:
+    catalogue = [{"code": "so-moi", "name": "Sở Mới", "short": "SM", "description": "Thử", "keywords": ["a"]}]
+    response = await admin_client.post(
+        "/admin/departments/import",
+        headers={"x-csrftoken": csrf_token(admin_client)},
+        files={"file": ("departments.json", json.dumps(catalogue).encode(), "application/json")},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    assert await db.scalar(select(Department.name).where(Department.code == "so-moi")) == "Sở Mới"
+    bad = await admin_client.post(
+        "/admin/departments/import",
+        headers={"x-csrftoken": csrf_token(admin_client)},
+        files={"file": ("x.json", io.BytesIO(b"{not json"), "application/json")},
+    )
+    assert bad.status_code == 422 and "JSON" in bad.text
+
+
+async def test_department_edit(admin_client: AsyncTestClient[Litestar], db: Any) -> None:
+    department = await db.scalar(select(Department).where(Department.code == "so-y-te"))
+    response = await post_form(
+        admin_client,
+        f"/admin/departments/{department.id}",
+        {
+            "name": "Sở Y tế TP.HCM",
+            "short_name": "SYT",
+            "description": "Y tế",
+            "keywords": "bệnh viện, BHYT",
+            "active": "on",
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    await db.refresh(department)
+    assert department.name == "Sở Y tế TP.HCM" and department.keywords == ["bệnh viện", "BHYT"]
+
+
+async def test_users_create_deactivate_reset(admin_client: AsyncTestClient[Litestar], db: Any) -> None:
+    response = await post_form(
+        admin_client,
+        "/admin/users",
+        {"username": "canbo.yte", "display_name": "Cán bộ Y tế", "role": "officer", "department": "so-y-te"},
+    )
+    assert response.status_code == 200 and "canbo.yte" in response.text
+    refused = await post_form(admin_client, "/admin/users", {"username": "x", "role": "officer"})
+    assert refused.status_code == 422
+    user = await db.scalar(select(User).where(User.username == "canbo.yte"))
+    await post_form(admin_client, f"/admin/users/{user.id}/deactivate")
+    await db.refresh(user)
+    assert not user.active
+    response = await post_form(admin_client, f"/admin/users/{user.id}/reset-password")
+    assert response.status_code == 200
+    admin = await db.scalar(select(User).where(User.username == "admin"))
+    refused = await post_form(admin_client, f"/admin/users/{admin.id}/deactivate")
+    assert refused.status_code == 422
+
+
+async def test_audit_page_filters(admin_client: AsyncTestClient[Litestar]) -> None:
+    await post_form(admin_client, "/admin/episodes", {"title": "Kỳ kiểm toán", "answer_deadline_days": "10"})
+    page = (await admin_client.get("/admin/audit?action=episode.")).text
+    assert "episode.create" in page and "user.create" not in page
+    page = (await admin_client.get("/admin/audit?who=admin")).text
+    assert "user.login" in page
