@@ -1,0 +1,25 @@
+"""Vietnamese text engine for qa_app: normalisation, personal-data masking, duplicate detection,
+routing and answer match checks.  Pure Python; depends only on the standard library and
+rapidfuzz."""
+
+from .duplicates import DuplicateIndex, Match, similarity
+from .matching import AnswerMatch, match_check
+from .pii import Masked, PiiFinding, mask_pii
+from .routing import Route, Router
+from .text import canonical, fold, normalize
+
+__all__ = [
+    "AnswerMatch",
+    "DuplicateIndex",
+    "Masked",
+    "Match",
+    "PiiFinding",
+    "Route",
+    "Router",
+    "canonical",
+    "fold",
+    "mask_pii",
+    "match_check",
+    "normalize",
+    "similarity",
+]

@@ -1,0 +1,248 @@
+"""Command line: ``python -m moderation cluster|route|bench`` (see README.md)."""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import random
+import sys
+import time
+import tracemalloc
+from collections.abc import Iterator, Sequence
+from typing import Any, TextIO
+
+from .duplicates import DuplicateIndex
+from .routing import Router
+
+
+def _read_jsonl(path: str) -> Iterator[dict[str, Any]]:
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                yield json.loads(line)
+
+
+def _dump(obj: Any, out: TextIO) -> None:
+    out.write(json.dumps(obj, ensure_ascii=False) + "\n")
+
+
+def cmd_cluster(args: argparse.Namespace, out: TextIO) -> None:
+    index = DuplicateIndex()
+    if args.auto_merge is not None:
+        index.auto_merge_threshold = args.auto_merge
+    index.suggest_threshold = args.suggest if args.suggest is not None else index.suggest_threshold
+    cluster_of: dict[Any, Any] = {}
+    for n, item in enumerate(_read_jsonl(args.input)):
+        item_id = item.get("id", n)
+        text = str(item.get("text", ""))
+        found = index.candidates(text, limit=5)
+        if found and found[0].score >= index.auto_merge_threshold:
+            cluster = cluster_of[found[0].key]
+        else:
+            cluster = item_id
+        cluster_of[item_id] = cluster
+        _dump({"id": item_id, "cluster": cluster,
+               "suggestions": [[m.key, m.score] for m in found]}, out)
+        index.add(item_id, text)
+
+
+def cmd_route(args: argparse.Namespace, out: TextIO) -> None:
+    with open(args.departments, encoding="utf-8") as fh:
+        router = Router.from_catalogue(json.load(fh))
+    if args.history:
+        for item in _read_jsonl(args.history):
+            if item.get("department"):
+                router.learn(str(item.get("text", "")), str(item["department"]))
+    for n, item in enumerate(_read_jsonl(args.input)):
+        text = str(item.get("text", ""))
+        ranked = router.rank(text, limit=3)
+        best = ranked[0].code if ranked and ranked[0].confidence >= router.floor else None
+        _dump({"id": item.get("id", n), "department": best,
+               "ranked": [[r.code, r.confidence] for r in ranked]}, out)
+
+
+# ----------------------------------------------------------------------------- bench
+
+_TOPICS = [
+    "đăng ký tạm trú", "cấp lại căn cước bị mất", "đổi giấy phép lái xe", "tra cứu phạt nguội",
+    "sang tên xe máy", "làm hộ chiếu", "lý lịch tư pháp", "cấp đổi sổ hồng", "tách thửa đất",
+    "giấy phép xây dựng nhà ở", "mua nhà ở xã hội", "trợ cấp thất nghiệp", "rút bảo hiểm xã hội một lần",
+    "gia hạn thẻ bảo hiểm y tế", "tuyển sinh lớp 6", "tuyển sinh lớp 10", "học phí trường công lập",
+    "đăng ký hộ kinh doanh", "thành lập doanh nghiệp", "khai sinh cho con", "đăng ký kết hôn",
+    "lấn chiếm vỉa hè", "đổ rác trộm", "ngập nước khi mưa", "đèn đường hư", "xe buýt thưa chuyến",
+    "tiếng ồn karaoke", "sốt xuất huyết", "tiêm vắc xin", "bệnh viện quá tải", "nợ lương công nhân",
+    "lương tối thiểu vùng", "thuế bán hàng online", "an toàn thực phẩm quán ăn", "cúp điện",
+    "quy hoạch treo", "lộ giới hẻm", "khiếu nại bồi thường", "tố cáo cán bộ", "ô nhiễm khói nhà máy",
+]
+_INTENTS = ["cần giấy tờ gì", "mất bao lâu", "nộp ở đâu", "lệ phí bao nhiêu", "có được không",
+            "làm thế nào", "ai chịu trách nhiệm", "khi nào được giải quyết"]
+_OPENERS = ["", "Cho hỏi ", "Xin hỏi ", "Kính gửi lãnh đạo, ", "Dạ cho em hỏi ", "Tôi muốn hỏi "]
+_PLACES = ["phường Bình Thạnh", "phường Tân Định", "xã Củ Chi", "phường Bảy Hiền", "xã Hóc Môn",
+           "phường Sài Gòn", "phường Linh Xuân", "xã Cần Giờ", "phường Vũng Tàu", "phường Thủ Dầu Một"]
+_EXTRAS = ["", "gia đình tôi rất cần", "đã chờ {n} ngày", "năm {y}", "tuyến số {n}",
+           "khoảng {n} triệu", "hẻm {n}", "con tôi {n} tuổi", "ở {p}", "từ tháng {m}"]
+
+
+def _variant(text: str, rng: random.Random) -> str:
+    from .text import fold
+
+    r = rng.random()
+    if r < 0.3:
+        return fold(text)
+    if r < 0.5:
+        return text.upper()
+    if r < 0.7:
+        return "Xin chào chương trình. " + text + " Xin cảm ơn!"
+    words = text.split()
+    if len(words) > 3:
+        i = rng.randrange(len(words))
+        words[i] = words[i][:-1] if len(words[i]) > 2 else words[i]
+    return " ".join(words)
+
+
+def synthetic_questions(n: int, seed: int = 7) -> list[str]:
+    """``n`` realistic-ish Vietnamese questions: templates x topics x places x numbers, with
+    about a third being noisy variants (no diacritics, upper case, greetings, typos) of earlier ones."""
+    rng = random.Random(seed)
+    out: list[str] = []
+    for _ in range(n):
+        if out and rng.random() < 0.3:
+            out.append(_variant(rng.choice(out), rng))
+            continue
+        extra = rng.choice(_EXTRAS).format(n=rng.randint(1, 300), y=rng.randint(2015, 2027),
+                                           p=rng.choice(_PLACES), m=rng.randint(1, 12))
+        parts = [rng.choice(_OPENERS) + rng.choice(_TOPICS)]
+        if rng.random() < 0.5:
+            parts.append(rng.choice(_PLACES))
+        if extra:
+            parts.append(extra)
+        parts.append(rng.choice(_INTENTS))
+        if rng.random() < 0.3:
+            parts.append(rng.choice(_TOPICS))
+        out.append(" ".join(parts) + rng.choice(["?", " ạ?", " vậy?", "."]))
+    return out
+
+
+def _pct(values: Sequence[float], q: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, int(q * len(s)))]
+
+
+def _rss_bytes() -> int:
+    """Resident set size of this process (Linux ``/proc``; peak RSS elsewhere)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError, AttributeError):
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def cmd_bench(args: argparse.Namespace, out: TextIO) -> None:
+    from rapidfuzz import fuzz, process
+
+    size = args.size
+    texts = synthetic_questions(size + args.queries, seed=args.seed)
+    corpus, fresh = texts[:size], texts[size:]
+    rng = random.Random(args.seed + 1)
+    sources = [rng.randrange(size) for _ in range(args.queries)]
+    dupes = [_variant(corpus[i], rng) for i in sources]
+
+    def emit(name: str, value: object) -> None:
+        out.write(f"{name}: {value}\n")
+        out.flush()
+
+    emit("size", size)
+    gc.collect()
+    rss0 = _rss_bytes()
+    if args.tracemalloc:
+        tracemalloc.start()
+    t0 = time.perf_counter()
+    index = DuplicateIndex()
+    for i, text in enumerate(corpus):
+        index.add(i, text)
+    build = time.perf_counter() - t0
+    traced = tracemalloc.get_traced_memory()[0] if args.tracemalloc else None
+    if args.tracemalloc:
+        tracemalloc.stop()
+    gc.collect()
+    rss = _rss_bytes() - rss0
+    emit("build_seconds", round(build, 2))
+    emit("build_per_add_ms", round(build / max(size, 1) * 1000, 3))
+    emit("index_memory_mb", round(rss / 1e6, 1))
+    if traced is not None:
+        emit("index_memory_tracemalloc_mb", round(traced / 1e6, 1))
+
+    def timed(queries: list[str]) -> list[float]:
+        res = []
+        for q in queries:
+            s = time.perf_counter()
+            index.candidates(q, limit=5)
+            res.append((time.perf_counter() - s) * 1000)
+        return res
+
+    new_ms = timed(fresh)
+    dup_ms = timed(dupes)
+    # the source of a duplicate query, or an identical text, among its top 5
+    found = 0
+    for i, q in zip(sources, dupes):
+        top = index.candidates(q, limit=5)
+        found += any(m.key == i or corpus[m.key] == corpus[i] for m in top)
+    all_ms = new_ms + dup_ms
+    for name, values in (("new", new_ms), ("dup", dup_ms), ("all", all_ms)):
+        emit(f"candidates_{name}_p50_ms", round(_pct(values, 0.5), 3))
+        emit(f"candidates_{name}_p99_ms", round(_pct(values, 0.99), 3))
+    emit("dup_source_in_top5", round(found / max(len(dupes), 1), 3))
+    # incoming submissions: one add() each, on the full index
+    add_ms = []
+    for n, text in enumerate(fresh):
+        s = time.perf_counter()
+        index.add(("new", n), text)
+        add_ms.append((time.perf_counter() - s) * 1000)
+    emit("add_p50_ms", round(_pct(add_ms, 0.5), 3))
+    emit("add_p99_ms", round(_pct(add_ms, 0.99), 3))
+    lowered = [t.lower() for t in corpus]
+    ex = []
+    for q in (fresh[: args.exhaustive // 2] + dupes[: args.exhaustive - args.exhaustive // 2]):
+        s = time.perf_counter()
+        process.extract(q.lower(), lowered, scorer=fuzz.token_set_ratio, limit=5)
+        ex.append((time.perf_counter() - s) * 1000)
+    emit("exhaustive_queries", len(ex))
+    emit("exhaustive_p50_ms", round(_pct(ex, 0.5), 1))
+    emit("speedup_p50", round(_pct(ex, 0.5) / max(_pct(all_ms, 0.5), 1e-9), 1))
+    emit("speedup_p99_vs_exhaustive_p50", round(_pct(ex, 0.5) / max(_pct(all_ms, 0.99), 1e-9), 1))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``python -m moderation``."""
+    parser = argparse.ArgumentParser(prog="python -m moderation")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("cluster", help="stream duplicate clustering of a JSONL file")
+    p.add_argument("--input", required=True)
+    p.add_argument("--auto-merge", type=float, default=None)
+    p.add_argument("--suggest", type=float, default=None)
+    p = sub.add_parser("route", help="route each line of a JSONL file")
+    p.add_argument("--departments", required=True)
+    p.add_argument("--history")
+    p.add_argument("--input", required=True)
+    p = sub.add_parser("bench", help="speed and memory of the duplicate index")
+    p.add_argument("--size", type=int, default=100_000)
+    p.add_argument("--queries", type=int, default=500,
+                   help="new and duplicate queries timed (each)")
+    p.add_argument("--exhaustive", type=int, default=50,
+                   help="queries timed with the exhaustive rapidfuzz scan")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--tracemalloc", action="store_true",
+                   help="also trace Python allocations during the build (slows it ~2x)")
+    args = parser.parse_args(argv)
+    out = sys.stdout
+    {"cluster": cmd_cluster, "route": cmd_route, "bench": cmd_bench}[args.command](args, out)
+    out.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,578 @@
+"""Incremental duplicate index for citizen questions.
+
+Pipeline per text: :func:`moderation.text.match_text` (PII, greetings, signatures and fillers
+removed, telex repaired, abbreviations expanded) -> folded tokens without stop words -> features:
+
+* blocking features: word unigrams, word bigrams and in-word character trigrams, each weighted by
+  IDF; the postings of the rarest query features are scanned under a fixed budget and the best
+  ``_POOL`` documents go to scoring;
+* scoring: a blend of ``rapidfuzz`` ``token_set_ratio`` / ``token_sort_ratio`` on the folded
+  keys (on the accented keys too when both texts carry diacritics) and the IDF-weighted cosine of
+  the word features;
+* penalties for conflicting distinguishing features: numbers (years, route numbers, amounts,
+  other numbers), places (ward/commune/district/street names) and intents (how long vs which
+  documents vs where vs how much).
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import re
+from collections import Counter
+from itertools import chain, repeat
+from operator import add as _add
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from rapidfuzz import fuzz
+
+from .text import fold, fold_char_table, match_pair
+
+__all__ = ["DuplicateIndex", "Match", "Prepared", "prepare", "similarity"]
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A duplicate candidate: the key of an indexed question and a score 0-100."""
+
+    key: Hashable
+    score: float
+
+
+# ----------------------------------------------------------------------------- features
+
+_FOLD = fold_char_table()
+_STOP = frozenset(
+    "a ah vay nhe oi ha ne thi ma la va voi cua cac nhung nay em minh cho xin duoc khong bi roi "
+    "nao gi ai khi neu hay hoac mot vao lai o co toi u dum giup nhieu lam qua ak".split()
+)
+_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+_Y_FINAL = re.compile(r"^([bcdghklmnprstvx]+)y$")
+
+_INTENTS: dict[str, re.Pattern[str]] = {
+    "duration": re.compile(
+        r"\b(?:bao lau|may ngay|bao nhieu ngay|mat may|thoi gian (?:giai quyet|cap|xu ly|lam)|"
+        r"thoi han|bao gio (?:thi )?(?:co|nhan|xong)|khi nao (?:thi )?(?:co|nhan|xong)|"
+        r"trong vong bao|lau khong|may thang thi|het bao nhieu ngay|mat bao nhieu ngay)\b"),
+    "documents": re.compile(
+        r"\b(?:giay to (?:gi|nao|can)|ho so (?:gom|gi|can|nhu the nao|ra sao)|can (?:mang|chuan bi|nhung|giay)|"
+        r"gom nhung gi|can nhung gi|nhung giay to|thanh phan ho so|chuan bi (?:ho so|giay))\b"),
+    "where": re.compile(
+        r"\b(?:o dau|noi nao|co quan nao|o phuong hay|lam o dau|nop o dau|gui (?:den|di|toi) dau|"
+        r"dau de|bao (?:cho )?ai|xem o dau|tai dau)\b"),
+    "cost": re.compile(
+        r"\b(?:bao nhieu tien|le phi|phi bao nhieu|ton phi|mat phi|chi phi|muc phi|het bao nhieu tien|"
+        r"dong phi|ton bao nhieu|tien phi|mien phi)\b"),
+}
+
+_AMOUNT = re.compile(r"\b(\d+(?:[.,]\d+)*)\s*(?:trieu|nghin|ngan|dong|d|k|ty|%|phan tram|usd|m2|met)\b")
+_ROUTE = re.compile(r"\b(?:tuyen|buyt|xe buyt so|tuyen so|quoc lo|ql|tinh lo|km)\s*(?:so\s*)?(\d+[a-z]?)\b")
+_YEAR = re.compile(r"\b((?:19|20)\d\d)\b")
+_NUMBER = re.compile(r"\b\d+\b")
+_PLACE_PREFIX = re.compile(
+    r"\b(phuong|xa|quan|huyen|dac khu|duong|thi tran|ap|khu pho)\s+((?:[^\W_]+\s?){1,4})", re.UNICODE)
+_PLACE_STOP = frozenset(
+    "thi ma la va voi cua cac nhung nay em toi minh co khong bi roi o gan tren duoi truoc sau moi "
+    "cu nao hay hoac de thuoc ngoai noi dang da se cung khac ve tai nhung bi nen".split()
+)
+
+
+@lru_cache(maxsize=1)
+def _places() -> frozenset[str]:
+    data = resources.files("moderation").joinpath("data/places.txt").read_text(encoding="utf-8")
+    return frozenset(line.strip() for line in data.splitlines() if line.strip() and not line.startswith("#"))
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A text prepared for matching."""
+
+    key: str                       # folded, stop words removed
+    akey: str                      # accented tokens (same positions), for accent-aware scoring
+    accented: bool                 # the text was typed with diacritics
+    words: tuple[str, ...]         # unigram + bigram features
+    grams: tuple[str, ...]         # character trigram features
+    numbers: frozenset[tuple[str, str]]
+    places: frozenset[str]
+    intents: frozenset[str]
+
+
+def _extract_places(folded: str) -> set[str]:
+    known = _places()
+    out: set[str] = set()
+    for m in _PLACE_PREFIX.finditer(folded):
+        kind, rest = m.group(1), m.group(2).split()
+        if not rest:
+            continue
+        if rest[0].isdigit():
+            out.add(f"{kind} {rest[0]}")
+            continue
+        best = None
+        for n in range(min(4, len(rest)), 0, -1):
+            cand = " ".join(rest[:n])
+            if cand in known:
+                best = cand
+                break
+        if best is None and kind in ("duong", "phuong", "xa", "quan", "huyen"):
+            words: list[str] = []
+            for w in rest:
+                if w in _PLACE_STOP or w in _STOP:
+                    break
+                words.append(w)
+            if len(words) >= 2 and kind != "duong":
+                best = " ".join(words[:3])
+            elif len(words) >= 2 and kind == "duong":
+                best = " ".join(words[:4])
+        if best:
+            out.add(best if kind != "duong" else "duong " + best)
+    return out
+
+
+_TOKEN_CACHE: dict[str, tuple[str, str, bool, bool, tuple[str, ...]]] = {}
+_TOKEN_CACHE_MAX = 200_000
+
+
+def _token_info(tok: str) -> tuple[str, str, bool, bool, tuple[str, ...]]:
+    """(folded, folded with final ``y`` -> ``i``, accented?, stop word?, character trigrams) of one
+    canonical token, memoised: Vietnamese has a small vocabulary, so this is a dict lookup."""
+    info = _TOKEN_CACHE.get(tok)
+    if info is None:
+        f = tok.translate(_FOLD)
+        stop = f in _STOP
+        fy = f if stop else _Y_FINAL.sub(r"\1i", f)
+        grams: tuple[str, ...] = ()
+        if len(fy) >= 3 and not fy.isdigit():
+            p = f"#{fy}#"
+            grams = tuple(p[i:i + 3] for i in range(len(p) - 2))
+        info = (f, fy, f != tok, stop, grams)
+        if len(_TOKEN_CACHE) >= _TOKEN_CACHE_MAX:
+            _TOKEN_CACHE.clear()
+        _TOKEN_CACHE[tok] = info
+    return info
+
+
+def prepare(text: str, fillers: Iterable[str] = ()) -> Prepared:
+    """Prepare ``text`` for matching (see the module docstring)."""
+    canon, folded = match_pair(text, fillers)
+    raw_tokens = _TOKEN.findall(canon)
+    kept_a: list[str] = []
+    kept_f: list[str] = []
+    accented_tokens = 0
+    cache = _TOKEN_CACHE
+    infos = [cache.get(t) or _token_info(t) for t in raw_tokens]
+    for tok, (_f, fy, acc, stop, _g) in zip(raw_tokens, infos):
+        accented_tokens += acc
+        if not stop:
+            kept_a.append(tok)
+            kept_f.append(fy)
+    if not kept_f:  # only stop words: keep them all
+        kept_a = raw_tokens
+        kept_f = [info[0] for info in infos]
+    uniq = list(dict.fromkeys(kept_f))
+    words = uniq + [f"{a} {b}" for a, b in zip(kept_f, kept_f[1:])]
+    grams: list[str] = []
+    for w in uniq:
+        info = cache.get(w) or _token_info(w)
+        if info[1] == w:
+            grams.extend(info[4])
+        elif len(w) >= 3 and not w.isdigit():
+            p = f"#{w}#"
+            grams.extend(p[i:i + 3] for i in range(len(p) - 2))
+    numbers: set[tuple[str, str]] = set()
+    for m in _YEAR.finditer(folded):
+        numbers.add(("year", m.group(1)))
+    for m in _ROUTE.finditer(folded):
+        numbers.add(("route", m.group(1)))
+    for m in _AMOUNT.finditer(folded):
+        numbers.add(("amount", re.sub(r"[.,]", "", m.group(1))))
+    typed = {v for _, v in numbers}
+    for m in _NUMBER.finditer(folded):
+        if m.group(0) not in typed:
+            numbers.add(("num", m.group(0)))
+    intents = {name for name, pat in _INTENTS.items() if pat.search(folded)}
+    return Prepared(
+        key=" ".join(kept_f),
+        akey=" ".join(kept_a),
+        accented=bool(raw_tokens) and accented_tokens >= 0.3 * len(raw_tokens),
+        words=tuple(dict.fromkeys(words)),
+        grams=tuple(dict.fromkeys(grams)),
+        numbers=frozenset(numbers),
+        places=frozenset(_extract_places(folded)),
+        intents=frozenset(intents),
+    )
+
+
+# ----------------------------------------------------------------------------- scoring
+
+_CONTRAST_INTENTS = frozenset({"duration", "documents", "where", "cost"})
+_EMPTY: frozenset = frozenset()
+PENALTY_HARD = 20.0          # different place, year/route/amount, or intent
+CAP_HARD = 50.0              # ... and the score never exceeds this (never an automatic merge)
+PENALTY_NUMBER = 10.0        # other numbers, none in common
+CAP_NUMBER = 58.0
+PENALTY_NUMBER_PARTIAL = 4.0  # some numbers in common, some not
+
+
+def conflicts(a: Prepared, b: Prepared) -> list[str]:
+    """Names of the distinguishing features on which ``a`` and ``b`` disagree."""
+    out: list[str] = []
+    if a.places and b.places and not (a.places & b.places):
+        out.append("place")
+    ia, ib = a.intents & _CONTRAST_INTENTS, b.intents & _CONTRAST_INTENTS
+    if ia and ib and not (ia & ib):
+        out.append("intent")
+    if a.numbers and b.numbers:
+        for kind in ("year", "route", "amount"):
+            va = {v for k, v in a.numbers if k == kind}
+            vb = {v for k, v in b.numbers if k == kind}
+            if va and vb and not (va & vb):
+                out.append(kind)
+        va = {v for _, v in a.numbers}
+        vb = {v for _, v in b.numbers}
+        if not (va & vb):
+            out.append("number")
+        elif va != vb:
+            out.append("number_partial")
+    return out
+
+
+def _adjust(raw: float, a: Prepared, b: Prepared) -> float:
+    found = conflicts(a, b) if (a.places or a.intents or a.numbers) else []
+    score = raw
+    if not found:
+        return score
+    if any(c in ("place", "intent", "year", "route", "amount") for c in found):
+        return max(0.0, min(score - PENALTY_HARD, CAP_HARD))
+    if "number" in found:
+        return max(0.0, min(score - PENALTY_NUMBER, CAP_NUMBER))
+    return max(0.0, score - PENALTY_NUMBER_PARTIAL)
+
+
+View = tuple  # (places, contrast intents, years, routes, amounts, all numbers): frozensets
+
+
+def view(p: Prepared) -> View:
+    """The distinguishing features of ``p`` in the form :func:`_adjust_view` compares."""
+    nums = p.numbers
+
+    def kind(k: str) -> frozenset[str]:
+        return frozenset(v for t, v in nums if t == k) if nums else _EMPTY
+
+    return (p.places, p.intents & _CONTRAST_INTENTS, kind("year"), kind("route"), kind("amount"),
+            frozenset(v for _, v in nums) if nums else _EMPTY)
+
+
+def _adjust_view(score: float, a: View, b: View) -> float:
+    """:func:`_adjust` on precomputed views (same result, no sets built per pair)."""
+    for x, y in zip(a[:5], b[:5]):
+        if x and y and x.isdisjoint(y):
+            return max(0.0, min(score - PENALTY_HARD, CAP_HARD))
+    na, nb = a[5], b[5]
+    if na and nb:
+        if na.isdisjoint(nb):
+            return max(0.0, min(score - PENALTY_NUMBER, CAP_NUMBER))
+        if na != nb:
+            return max(0.0, score - PENALTY_NUMBER_PARTIAL)
+    return score
+
+
+def _base(a: Prepared, b: Prepared) -> float:
+    """rapidfuzz part: token_set_ratio on the folded keys, averaged with the accented keys when
+    both texts carry diacritics (``dính`` and ``Định`` differ there)."""
+    s = fuzz.token_set_ratio(a.key, b.key)
+    if a.accented and b.accented:
+        s = 0.5 * (s + fuzz.token_set_ratio(a.akey, b.akey))
+    return s
+
+
+W_GRAMS = 0.6
+
+
+def _combine(base: float, gram_cos: float) -> float:
+    return max(0.0, min(100.0, W_GRAMS * 100.0 * gram_cos + (1 - W_GRAMS) * base))
+
+
+def _cos(a: Iterable[str], b: Iterable[str]) -> float:
+    sa, sb = set(a), set(b)
+    return len(sa & sb) / math.sqrt(len(sa) * len(sb)) if sa and sb else 0.0
+
+
+def similarity(a: str | Prepared, b: str | Prepared) -> float:
+    """Duplicate score 0-100 of two texts with the formula of :class:`DuplicateIndex` but
+    uniform feature weights (no corpus statistics)."""
+    pa = a if isinstance(a, Prepared) else prepare(a)
+    pb = b if isinstance(b, Prepared) else prepare(b)
+    return round(_adjust(_combine(_base(pa, pb), _cos(pa.grams, pb.grams)), pa, pb), 2)
+
+
+# ----------------------------------------------------------------------------- index
+
+POOL = 64                  # candidates (best blocking scores) scored with rapidfuzz
+POSTINGS_BUDGET = 12000    # posting entries scanned per query, rarest features first
+MAX_DF_SHARE = 0.05        # features in more than this share of the documents are not scanned
+_MIN_DF_CAP = 400          # ... unless their document frequency is below this
+_GRAM_WEIGHT = 0.35        # blocking weight of a character trigram relative to a word feature
+_BLOCK_MODE = "counter"
+_WEIGHT_UNIT = 2.5         # blocking: a posting list is counted round(weight / unit) times (1-4)
+_IDF_REFRESH = 0.05        # cosine IDF table and document norms are refreshed at 5 % growth
+
+
+class _Doc:
+    """What the index keeps of a prepared text: the scoring keys, feature ids and the
+    distinguishing features (shared frozensets)."""
+
+    __slots__ = ("key_", "key", "akey", "accented", "grams", "feats", "view")
+
+    def __init__(self, key_: Hashable, p: Prepared, grams: tuple[int, ...], feats: tuple[int, ...],
+                 intern: dict) -> None:
+        self.key_ = key_
+        self.key = p.key
+        self.akey = p.akey if p.accented else ""
+        self.accented = p.accented
+        self.grams = grams
+        self.feats = feats
+        v = view(p)
+        self.view = intern.setdefault(v, v) if any(v) else None
+
+
+class DuplicateIndex:
+    """Incremental index of questions for duplicate suggestions and automatic merges.
+
+    ``auto_merge_threshold`` and ``suggest_threshold`` (0-100) are plain attributes.
+    ``filler_phrases`` (episode-specific, set by moderators) are ignored for matching; change them
+    with :meth:`set_filler_phrases` (re-prepares every indexed text).
+
+    Layout: every feature (word unigram/bigram, ``"\\x00"`` + character trigram) gets an integer
+    id; postings are lists of document ids per feature id.  A query scans the postings of its
+    rarest features (at most ``POSTINGS_BUDGET`` entries, features in more than ``MAX_DF_SHARE``
+    of the documents skipped: their IDF is near zero), keeps the ``POOL`` best documents by
+    IDF-weighted overlap and scores those with rapidfuzz and the trigram cosine (document norms
+    cached, refreshed when the index has grown by 5 %)."""
+
+    def __init__(self, auto_merge_threshold: float = 60.0, suggest_threshold: float = 35.0,
+                 filler_phrases: Iterable[str] = ()) -> None:
+        self.auto_merge_threshold = float(auto_merge_threshold)
+        self.suggest_threshold = float(suggest_threshold)
+        self._fillers: tuple[str, ...] = tuple(filler_phrases)
+        self._reset()
+
+    def _reset(self) -> None:
+        self._texts: dict[Hashable, str] = {}
+        self._iid: dict[Hashable, int] = {}
+        self._docs: list[_Doc | None] = []
+        self._fid: dict[str, int] = {}
+        self._post: list[list[int]] = []
+        self._df: list[int] = []
+        self._intern: dict[frozenset, frozenset] = {}
+        self._stale = 0
+        self._idf_n = 0
+        self._idf2: dict[int, float] = {}
+        self._norms: dict[int, float] = {}
+
+    # -- container protocol
+    def __len__(self) -> int:
+        return len(self._texts)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._texts
+
+    @property
+    def filler_phrases(self) -> tuple[str, ...]:
+        """The episode's filler phrases."""
+        return self._fillers
+
+    def set_filler_phrases(self, phrases: Iterable[str]) -> None:
+        """Replace the filler phrases and re-prepare every indexed text."""
+        self._fillers = tuple(phrases)
+        texts = list(self._texts.items())
+        self._reset()
+        for key, text in texts:
+            self.add(key, text)
+
+    def prepare(self, text: str) -> Prepared:
+        """:func:`prepare` with this index's filler phrases."""
+        return prepare(text, self._fillers)
+
+    # -- updates
+    def _feature_ids(self, names: Iterable[str]) -> list[int]:
+        fid, post, df = self._fid, self._post, self._df
+        out = []
+        for name in names:
+            i = fid.get(name)
+            if i is None:
+                i = fid[name] = len(post)
+                post.append([])
+                df.append(0)
+            out.append(i)
+        return out
+
+    def add(self, key: Hashable, text: str) -> None:
+        """Index ``text`` under ``key`` (replaces an existing entry with the same key)."""
+        if key in self._texts:
+            self.remove(key)
+        prep = self.prepare(text)
+        iid = len(self._docs)
+        words = self._feature_ids(prep.words)
+        grams = self._feature_ids(["\x00" + g for g in prep.grams])
+        feats = (*words, *grams)
+        self._docs.append(_Doc(key, prep, tuple(grams), feats, self._intern))
+        self._texts[key] = text
+        self._iid[key] = iid
+        post, df = self._post, self._df
+        for f in feats:
+            post[f].append(iid)
+            df[f] += 1
+
+    def remove(self, key: Hashable) -> None:
+        """Remove ``key`` from the index (KeyError if absent)."""
+        del self._texts[key]
+        iid = self._iid.pop(key)
+        doc = self._docs[iid]
+        self._docs[iid] = None
+        self._norms.pop(iid, None)
+        df = self._df
+        for f in doc.feats:  # type: ignore[union-attr]
+            df[f] -= 1
+            if df[f] == 0:
+                self._post[f] = []
+        self._stale += 1
+        if self._stale > 1000 and self._stale > len(self._texts):
+            self._compact()
+
+    def _compact(self) -> None:
+        docs = self._docs
+        for f, lst in enumerate(self._post):
+            if lst:
+                self._post[f] = [i for i in lst if docs[i] is not None]
+        self._stale = 0
+
+    # -- queries
+    def _refresh_idf(self) -> None:
+        """Trigram IDF (squared, for the cosine) and document norms are cached until the index
+        size changes by more than 5 %."""
+        n = len(self._texts)
+        if self._idf_n == 0 or abs(n - self._idf_n) > _IDF_REFRESH * self._idf_n:
+            self._idf2 = {}
+            self._norms = {}
+            self._idf_n = max(n, 1)
+
+    def _idf2_of(self, fids: Iterable[int]) -> list[float]:
+        cache, df = self._idf2, self._df
+        log_n = math.log(self._idf_n + 1)
+        out = []
+        for f in fids:
+            v = cache.get(f)
+            if v is None:
+                v = cache[f] = (log_n - math.log(df[f] + 0.5) + 0.5) ** 2
+            out.append(v)
+        return out
+
+    def candidates(self, text: str, limit: int = 5, exclude: Iterable[Hashable] = ()) -> list[Match]:
+        """Best earlier questions for ``text``: at most ``limit`` :class:`Match` es with
+        ``score >= suggest_threshold``, best first; keys in ``exclude`` are skipped."""
+        if not self._texts or limit <= 0:
+            return []
+        q = self.prepare(text)
+        return self._candidates(q, limit, set(exclude))
+
+    def _pool(self, q: Prepared) -> list[int]:
+        """Document ids with the best IDF-weighted feature overlap with ``q``.
+
+        The postings of the rarest features (within ``POSTINGS_BUDGET``) are counted in C
+        (``Counter`` over a chain of lists); a feature's weight is approximated by repeating its
+        list 1-4 times (IDF / 2.5, rounded).  The ``POOL`` best-counted documents are kept."""
+        fid, df, post = self._fid, self._df, self._post
+        n_docs = len(self._texts) + 1
+        cap = max(_MIN_DF_CAP, MAX_DF_SHARE * n_docs)
+        feats: list[tuple[int, int, float]] = []
+        log = math.log
+        for names, weight in ((q.words, 1.0), (("\x00" + g for g in q.grams), _GRAM_WEIGHT)):
+            for name in names:
+                f = fid.get(name)
+                if f is not None:
+                    d = df[f]
+                    if 0 < d <= cap:
+                        feats.append((len(post[f]), f, weight * (log(n_docs / (d + 0.5)) + 0.5)))
+        feats.sort()
+        if _BLOCK_MODE == "dict":
+            acc: dict[int, float] = {}
+            get = acc.get
+            budget = POSTINGS_BUDGET
+            for size, f, w in feats:
+                if size > budget:
+                    break
+                budget -= size
+                lst = post[f]
+                acc.update(zip(lst, map(_add, map(get, lst, repeat(0.0)), repeat(w))))
+            if len(acc) <= POOL:
+                return list(acc)
+            return heapq.nlargest(POOL, acc, key=get)
+        lists: list[list[int]] = []
+        budget = POSTINGS_BUDGET
+        for size, f, w in feats:
+            if size > budget:
+                break
+            budget -= size
+            lists.extend(repeat(post[f], min(4, max(1, round(w / _WEIGHT_UNIT)))))
+        if not lists:
+            return []
+        counts = Counter(chain.from_iterable(lists))
+        if len(counts) <= POOL:
+            return list(counts)
+        # smallest count t with at least POOL documents counted >= t
+        levels = sorted(Counter(counts.values()).items(), reverse=True)
+        seen = 0
+        t = levels[-1][0]
+        for level, n in levels:
+            seen += n
+            if seen >= POOL:
+                t = level
+                break
+        above = [i for i, c in counts.items() if c > t]
+        if len(above) < POOL:
+            at = [i for i, c in counts.items() if c == t]
+            above.extend(at[:POOL - len(above)])
+        return above
+
+    def _score_ids(self, q: Prepared, iids: Iterable[int], exclude: set[Hashable] = frozenset()
+                   ) -> list[tuple[float, _Doc]]:
+        """(score, document) for the documents ``iids`` (removed and excluded ones skipped)."""
+        self._refresh_idf()
+        docs, norms, fid = self._docs, self._norms, self._fid
+        qids = {f for g in q.grams if (f := fid.get("\x00" + g)) is not None}
+        qidf2 = dict(zip(qids, self._idf2_of(qids)))
+        # unseen trigrams count in the query norm with the IDF of a document frequency of 0
+        unseen = len(set(q.grams)) - len(qids)
+        qnorm = sum(qidf2.values()) + unseen * (math.log(self._idf_n + 1) - math.log(0.5) + 0.5) ** 2
+        qnorm = qnorm or 1.0
+        qv = view(q)
+        if not any(qv):
+            qv = None
+        out = []
+        for iid in iids:
+            d = docs[iid]
+            if d is None or d.key_ in exclude:
+                continue
+            dn = norms.get(iid)
+            if dn is None:
+                dn = norms[iid] = sum(self._idf2_of(d.grams))
+            shared = sum(map(qidf2.__getitem__, qids.intersection(d.grams)))
+            cos = shared / math.sqrt(qnorm * dn) if dn else 0.0
+            score = _combine(_base(q, d), cos)  # type: ignore[arg-type]
+            if qv is not None and d.view is not None:
+                score = _adjust_view(score, qv, d.view)
+            out.append((score, d))
+        return out
+
+    def _candidates(self, q: Prepared, limit: int, exclude: set[Hashable]) -> list[Match]:
+        pool = self._pool(q)
+        if not pool:
+            return []
+        threshold = self.suggest_threshold
+        results = [Match(d.key_, round(score, 2)) for score, d in self._score_ids(q, pool, exclude)
+                   if score >= threshold]
+        results.sort(key=lambda m: -m.score)
+        return results[:limit]

@@ -1,0 +1,70 @@
+"""Answer match check: which key terms of the question an answer does not address."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz
+
+from .text import canonical, fold_char_table, match_text
+
+__all__ = ["AnswerMatch", "key_terms", "match_check"]
+
+_FOLD = fold_char_table()
+_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+_STOP = frozenset(
+    "a ah vay nhe oi ha ne thi ma la va voi cua cac nhung nay em minh cho xin duoc khong bi roi "
+    "nao gi ai khi neu hay hoac mot vao lai o co toi u giup nhieu lam qua de den tu tren sau "
+    "hoi phai muon can sao bao lau dau the nhu da dang se cung chua con moi gio ra len tai "
+    "thanh pho ho chi minh nguoi dan chung ta duoc khong theo ve nen vi".split()
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerMatch:
+    """Share (0-1) of the question's key terms the answer addresses, the missing ones, verdict."""
+
+    score: float
+    missing_terms: list[str] = field(default_factory=list)
+    ok: bool = True
+
+
+def key_terms(question: str) -> list[tuple[str, str]]:
+    """Key terms of a question as (display form, folded form): its content words, with
+    greetings, fillers and stop words dropped."""
+    canon = match_text(question)
+    toks = _TOKEN.findall(canon)
+    content = [(t, t.translate(_FOLD)) for t in toks]
+    content = [(t, f) for t, f in content if f not in _STOP and not f.isdigit() and len(f) > 1]
+    terms = content
+    return list(dict.fromkeys(terms))
+
+
+def _addressed(term: str, answer_tokens: set[str], answer: str) -> float:
+    words = term.split()
+    hit = sum(1 for w in words if w in answer_tokens)
+    if hit == len(words):
+        return 1.0
+    if fuzz.partial_ratio(term, answer) >= 85:
+        return 1.0
+    return hit / len(words) * 0.5
+
+
+def match_check(question: str, answer: str, threshold: float = 0.5) -> AnswerMatch:
+    """Compare the question's key terms with the answer (folded forms).  ``ok`` when at least
+    ``threshold`` of the terms are addressed; ``missing_terms`` lists the others."""
+    terms = key_terms(question)
+    if not terms:
+        return AnswerMatch(1.0, [], True)
+    folded_answer = canonical(answer).translate(_FOLD)
+    tokens = set(_TOKEN.findall(folded_answer))
+    got = 0.0
+    missing: list[str] = []
+    for display, folded in terms:
+        s = _addressed(folded, tokens, folded_answer)
+        got += s
+        if s < 1.0:
+            missing.append(display)
+    score = round(got / len(terms), 3)
+    return AnswerMatch(score, missing, score >= threshold)
