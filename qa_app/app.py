@@ -33,14 +33,19 @@ from qa_app.labels import ALL_LABELS
 from qa_app.runtime import Runtime
 from qa_app.security import MemoryCounter, Passwords, RedisCounter
 from qa_app.services.errors import DomainError
+from qa_app.services.wards import wards_sorted_by_name
 from qa_app.settings import LOCALES, Settings
 from qa_app.timeutil import format_date, format_datetime, local_input_value
 from qa_app.web import errors as error_handlers
 from qa_app.web.admin import AdminController
+from qa_app.web.api import ApiController
 from qa_app.web.auth import API_PREFIX, AuthController, RotatingSessionConfig, UserMiddleware
 from qa_app.web.deps import provide_actor, provide_db, provide_runtime
+from qa_app.web.intake import IntakeController
 from qa_app.web.live import LivePublisher, workspace_socket
+from qa_app.web.operator import ImportController, OperatorController
 from qa_app.web.public import PublicController, healthz
+from qa_app.web.text import paragraphs
 from qa_app.web.workspace import WorkspaceController
 
 logger = logging.getLogger("qa_app")
@@ -117,6 +122,8 @@ def create_template_environment(settings: Settings) -> Environment:
     environment.globals["current_locale"] = i18n.current_locale.get
     environment.globals["locales"] = LOCALES
     environment.globals.update(ALL_LABELS)
+    environment.globals["ward_list"] = wards_sorted_by_name
+    environment.filters["paragraphs"] = paragraphs
     return environment
 
 
@@ -173,6 +180,8 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None) -> Lit
     )
 
     async def on_shutdown(app: Litestar) -> None:
+        if isinstance(runtime.publisher, LivePublisher):
+            await runtime.publisher.close()
         await engine.dispose()
         if redis is not None:
             await redis.aclose()
@@ -202,11 +211,14 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None) -> Lit
         cache_control=None,
         include_in_schema=False,
     )
-    api_router = Router(path="/api/v1", route_handlers=[])
+    api_router = Router(path="/api/v1", route_handlers=[ApiController])
 
     app = Litestar(
         route_handlers=[
             PublicController,
+            IntakeController,
+            OperatorController,
+            ImportController,
             AuthController,
             WorkspaceController,
             AdminController,

@@ -197,6 +197,56 @@ def departments_import(path: str | None) -> None:
 
 
 @main.group()
+def questions() -> None:
+    """Citizens' questions."""
+
+
+@questions.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--episode", "slug", required=True, help="Episode short name (slug)")
+@click.option(
+    "--channel",
+    default="import",
+    type=click.Choice(["import", "phone", "email", "letter", "social", "other"]),
+    help="Channel of rows whose file does not name one",
+)
+def questions_import(path: str, slug: str, channel: str) -> None:
+    """Import a CSV/XLSX file of questions (columns guessed from the header); re-importing adds nothing."""
+    from pathlib import Path
+
+    from qa_app.events import RecordingPublisher
+    from qa_app.services import bulk_import, importing
+    from qa_app.services import episodes as episode_service
+    from qa_app.services.engines import ModerationEngines
+
+    settings = _settings()
+    file_path = Path(path)
+    try:
+        parsed = importing.parse_file(file_path.name, file_path.read_bytes())
+        mapping = importing.guess_mapping(parsed.headers, parsed.rows)
+        rows, errors = importing.validate_rows(parsed, mapping)
+    except importing.ImportFileError as exc:
+        raise click.ClickException(exc.message) from exc
+
+    async def work(db: AsyncSession) -> bulk_import.ImportReport:
+        episode = await episode_service.get_episode_by_slug(db, slug)
+        # Running servers pick the new questions up from the database (their indexes catch up by id).
+        return await bulk_import.import_rows(
+            db, ModerationEngines(), RecordingPublisher(), episode, rows, actor=None, default_channel=channel
+        )
+
+    report = _with_db(settings, work)
+    columns = ", ".join(f"{name}={parsed.headers[index]!r}" for name, index in mapping.items() if index is not None)
+    click.echo(f"Columns: {columns}")
+    click.echo(
+        f"New questions: {report.created}; joined existing: {report.joined}; "
+        f"already imported: {report.already}; rows with errors: {len(errors) + len(report.errors)}"
+    )
+    for error in sorted(errors + report.errors, key=lambda e: e.line):
+        click.echo(f"  line {error.line}: {error.message}", err=True)
+
+
+@main.group()
 def demo() -> None:
     """Demo data."""
 

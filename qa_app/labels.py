@@ -53,7 +53,17 @@ REJECT_REASON_LABELS = {
     "other": N_("Other reason"),
 }
 
+IMPORT_FIELD_LABELS = {
+    "text": N_("Question"),
+    "name": N_("Name"),
+    "contact": N_("Phone or e-mail"),
+    "ward": N_("Ward or commune"),
+    "channel": N_("Channel"),
+    "received_at": N_("Received"),
+}
+
 ALL_LABELS = {
+    "field_labels": IMPORT_FIELD_LABELS,
     "role_labels": ROLE_LABELS,
     "episode_status_labels": EPISODE_STATUS_LABELS,
     "question_status_labels": QUESTION_STATUS_LABELS,

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from qa_app.events import Publisher
 from qa_app.security import Counter, Passwords
+from qa_app.services.engines import ModerationEngines
 from qa_app.settings import Settings
 
 
@@ -26,5 +27,6 @@ class Runtime:
     counter: Counter
     publisher: Publisher
     channels: ChannelsPlugin
+    engines: ModerationEngines = field(default_factory=ModerationEngines)
     redis: Any | None = None
     extras: dict[str, Any] = field(default_factory=dict)

@@ -49,6 +49,10 @@ class Settings:
     login_max_failures_per_account: int = 5
     login_max_failures_per_ip: int = 20
     login_window_seconds: int = 15 * 60
+    # Public submissions: (count, seconds) per client IP and per contact. Generous per IP because
+    # mobile carriers put many citizens behind one address (CGNAT).
+    submit_limit_per_ip: tuple[int, int] = (30, 600)
+    submit_limit_per_contact: tuple[int, int] = (5, 3600)
     # Argon2 cost; tests lower it so that a login does not cost 0.3 s.
     argon2_time_cost: int = 3
     argon2_memory_cost: int = 65536
@@ -91,6 +95,12 @@ class Settings:
             values["var_dir"] = Path(env["QA_VAR_DIR"])
         if env.get("QA_ALLOWED_ORIGINS"):
             values["allowed_origins"] = tuple(o.strip() for o in env["QA_ALLOWED_ORIGINS"].split(",") if o.strip())
+        for var, attr in {
+            "QA_SUBMIT_LIMIT_PER_IP": "submit_limit_per_ip",
+            "QA_SUBMIT_LIMIT_PER_CONTACT": "submit_limit_per_contact",
+        }.items():
+            if env.get(var):
+                values[attr] = _limit(var, env[var])
         if env.get("QA_DEBUG"):
             values["debug"] = _bool(env["QA_DEBUG"])
         return cls(**values).resolved()  # type: ignore[arg-type]
@@ -117,6 +127,17 @@ class Settings:
         if settings.workers > 1 and settings.is_sqlite:
             raise SettingsError("Several workers need PostgreSQL (QA_DATABASE_URL=postgresql+asyncpg://…)")
         return settings
+
+
+def _limit(var: str, value: str) -> tuple[int, int]:
+    """``COUNT/SECONDS``, e.g. ``30/600``."""
+    try:
+        count, seconds = (int(part) for part in value.split("/"))
+    except ValueError as exc:
+        raise SettingsError(f"{var} must look like COUNT/SECONDS, e.g. 30/600") from exc
+    if count < 1 or seconds < 1:
+        raise SettingsError(f"{var} must be positive")
+    return count, seconds
 
 
 def _development_secret(var_dir: Path) -> str:

@@ -10,6 +10,37 @@
     }
   });
 
+  // <form data-once>: after the first submit, disable its buttons so a double click sends nothing more
+  // (the server also dedupes by idempotency key). Disabled after the event, so the clicked button's
+  // own name/value (e.g. "join this question") is still sent.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-once")) { return; }
+    if (form.dataset.sent === "1") { event.preventDefault(); return; }
+    form.dataset.sent = "1";
+    setTimeout(function () {
+      form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = true; });
+    }, 0);
+  });
+
+  // An htmx form stays on the page: ready for the next entry once the server has answered.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.target instanceof HTMLFormElement ? event.target : event.target.closest && event.target.closest("form");
+    if (form && form.hasAttribute("data-once")) {
+      delete form.dataset.sent;
+      form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = false; });
+    }
+  });
+
+  // Ctrl+Enter (or Cmd+Enter) in a textarea submits its form: keyboard-fast entry for operators.
+  document.addEventListener("keydown", function (event) {
+    var target = event.target;
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && target instanceof HTMLTextAreaElement && target.form) {
+      event.preventDefault();
+      target.form.requestSubmit();
+    }
+  });
+
   // Live regions show whether their websocket is connected; the ws extension reconnects by itself
   // and the server sends a fresh snapshot on every (re)connect.
   function setLiveState(element, state) {

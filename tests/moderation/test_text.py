@@ -1,35 +1,71 @@
 import unicodedata
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from moderation import canonical, fold, normalize
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    ("Hoà Bình", "hòa bình"), ("KHOẺ", "khỏe"), ("thuỷ lợi", "thủy lợi"), ("tuỳ", "tùy"),
-    ("quý", "quý"), ("quả", "quả"), ("giá", "giá"), ("gìn giữ", "gìn giữ"), ("thuyền", "thuyền"),
-    ("hoàn", "hoàn"), ("người", "người"), ("a\u200bb", "ab"), ("a\u00a0 b", "a b"),
-    ("  Xin   chào \t", "xin chào"), ("Ｈｏｉ？", "hoi?"), ("ok 👍", "ok 👍"),
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Hoà Bình", "hòa bình"),
+        ("KHOẺ", "khỏe"),
+        ("thuỷ lợi", "thủy lợi"),
+        ("tuỳ", "tùy"),
+        ("quý", "quý"),
+        ("quả", "quả"),
+        ("giá", "giá"),
+        ("gìn giữ", "gìn giữ"),
+        ("thuyền", "thuyền"),
+        ("hoàn", "hoàn"),
+        ("người", "người"),
+        ("a\u200bb", "ab"),
+        ("a\u00a0 b", "a b"),
+        ("  Xin   chào \t", "xin chào"),
+        ("Ｈｏｉ？", "hoi?"),
+        ("ok 👍", "ok 👍"),
+    ],
+)
 def test_normalize_table(raw: str, expected: str) -> None:
     assert normalize(raw) == expected
     assert normalize(unicodedata.normalize("NFD", raw)) == expected
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    ("Đường Hoà Bình", "duong hoa binh"), ("đất", "dat"), ("ĐĂNG KÝ", "dang ky"),
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Đường Hoà Bình", "duong hoa binh"),
+        ("đất", "dat"),
+        ("ĐĂNG KÝ", "dang ky"),
+    ],
+)
 def test_fold_table(raw: str, expected: str) -> None:
     assert fold(raw) == expected
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    ("ddaats", "đất"), ("tamj trúú", "tạm trú"), ("phuwowngf", "phường"), ("dduwowcj", "được"),
-    ("hoir", "hỏi"), ("ho3i", "hỏi"), ("nhaf", "nhà"), ("tieenf", "tiền"), ("phườngg", "phường"),
-    ("ko dc", "không được"), ("UBND", "ủy ban nhân dân"), ("TP.HCM", "thành phố hồ chí minh"),
-    ("CCCD", "căn cước"), ("sổ hồng", "sổ đỏ"), ("xe bus", "xe buýt"), ("karaoke", "karaoke"),
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("ddaats", "đất"),
+        ("tamj trúú", "tạm trú"),
+        ("phuwowngf", "phường"),
+        ("dduwowcj", "được"),
+        ("hoir", "hỏi"),
+        ("ho3i", "hỏi"),
+        ("nhaf", "nhà"),
+        ("tieenf", "tiền"),
+        ("phườngg", "phường"),
+        ("ko dc", "không được"),
+        ("UBND", "ủy ban nhân dân"),
+        ("TP.HCM", "thành phố hồ chí minh"),
+        ("CCCD", "căn cước"),
+        ("sổ hồng", "sổ đỏ"),
+        ("xe bus", "xe buýt"),
+        ("karaoke", "karaoke"),
+    ],
+)
 def test_canonical_repairs(raw: str, expected: str) -> None:
     assert canonical(raw) == expected
 

@@ -1,0 +1,149 @@
+"""The moderation engines of one worker: a duplicate index per episode and the department router.
+
+They live in memory and follow the database: an index is built from the episode's questions on first
+use (in a thread, so a large episode does not stall the event loop) and before every look-up picks up
+questions that other workers created since (``id`` greater than the last one seen). The database stays
+the source of truth; an index only proposes candidates, which services re-check against it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from moderation import DuplicateIndex, Router
+from qa_app.models import Department, Episode, Question, QuestionStatus
+
+# Questions that can be matched: everything except the emptied shells of merges.
+INDEXED_STATUSES = [s for s in QuestionStatus if s is not QuestionStatus.MERGED]
+
+
+@dataclass
+class EpisodeIndex:
+    index: DuplicateIndex
+    last_id: int = 0
+    fillers: tuple[str, ...] = ()
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class ModerationEngines:
+    """Per-process cache of :class:`moderation.DuplicateIndex` (per episode) and :class:`moderation.Router`."""
+
+    def __init__(self) -> None:
+        self._indexes: dict[int, EpisodeIndex] = {}
+        self._router: Router | None = None
+        self._router_lock = asyncio.Lock()
+        self._build_lock = asyncio.Lock()
+
+    async def index_for(self, db: AsyncSession, episode: Episode) -> DuplicateIndex:
+        """The episode's index, built or brought up to date from the database, with its thresholds."""
+        entry = self._indexes.get(episode.id)
+        if entry is None:
+            async with self._build_lock:
+                entry = self._indexes.get(episode.id)
+                if entry is None:
+                    entry = await self._build(db, episode)
+                    self._indexes[episode.id] = entry
+        async with entry.lock:
+            await self._catch_up(db, episode.id, entry)
+        self._apply_settings(entry, episode)
+        return entry.index
+
+    async def _build(self, db: AsyncSession, episode: Episode) -> EpisodeIndex:
+        rows = (
+            await db.execute(
+                select(Question.id, Question.public_text)
+                .where(Question.episode_id == episode.id, Question.status.in_(INDEXED_STATUSES))
+                .order_by(Question.id)
+            )
+        ).all()
+        fillers = tuple(episode.filler_phrases or ())
+
+        def build() -> DuplicateIndex:
+            index = DuplicateIndex(filler_phrases=fillers)
+            for question_id, text in rows:
+                index.add(question_id, text)
+            return index
+
+        index = await asyncio.to_thread(build)
+        return EpisodeIndex(index=index, last_id=rows[-1][0] if rows else 0, fillers=fillers)
+
+    async def _catch_up(self, db: AsyncSession, episode_id: int, entry: EpisodeIndex) -> None:
+        rows = (
+            await db.execute(
+                select(Question.id, Question.public_text, Question.status)
+                .where(Question.episode_id == episode_id, Question.id > entry.last_id)
+                .order_by(Question.id)
+            )
+        ).all()
+        for question_id, text, status in rows:
+            if status is not QuestionStatus.MERGED and question_id not in entry.index:
+                entry.index.add(question_id, text)
+            entry.last_id = question_id
+
+    @staticmethod
+    def _apply_settings(entry: EpisodeIndex, episode: Episode) -> None:
+        index = entry.index
+        if episode.auto_merge_threshold is not None:
+            index.auto_merge_threshold = episode.auto_merge_threshold
+        if episode.suggest_threshold is not None:
+            index.suggest_threshold = episode.suggest_threshold
+        fillers = tuple(episode.filler_phrases or ())
+        if fillers != entry.fillers:
+            index.set_filler_phrases(fillers)
+            entry.fillers = fillers
+
+    def indexed(self, episode_id: int, question_id: int, text: str) -> None:
+        """After a commit that created or re-worded a question: (re)index it in this worker."""
+        entry = self._indexes.get(episode_id)
+        if entry is None:
+            return  # built from the database on first use
+        if question_id in entry.index:
+            entry.index.remove(question_id)
+        entry.index.add(question_id, text)
+        entry.last_id = max(entry.last_id, question_id)
+
+    def unindexed(self, episode_id: int, question_id: int) -> None:
+        """After a merge emptied a question: it is no longer a candidate."""
+        entry = self._indexes.get(episode_id)
+        if entry is not None and question_id in entry.index:
+            entry.index.remove(question_id)
+
+    def forget_episode(self, episode_id: int) -> None:
+        self._indexes.pop(episode_id, None)
+
+    async def router(self, db: AsyncSession) -> Router:
+        """The router, built from the department catalogue and every routing decision on record."""
+        if self._router is not None:
+            return self._router
+        async with self._router_lock:
+            if self._router is None:
+                departments = list(await db.scalars(select(Department).where(Department.active.is_(True))))
+                decisions = (
+                    await db.execute(
+                        select(Question.public_text, Department.code)
+                        .join(Department, Department.id == Question.department_id)
+                        .where(Question.routed_at.is_not(None), Department.active.is_(True))
+                    )
+                ).all()
+
+                def build() -> Router:
+                    router = Router.from_catalogue([d.as_catalogue_entry() for d in departments])
+                    for text, code in decisions:
+                        router.learn(text, code)
+                    return router
+
+                self._router = await asyncio.to_thread(build)
+        return self._router
+
+    def learn_route(self, text: str, department_code: str) -> None:
+        """A moderator's final routing decision teaches this worker's router."""
+        if self._router is not None:
+            self._router.learn(text, department_code)
+
+    def reset_router(self) -> None:
+        """The catalogue changed: rebuild on next use."""
+        self._router = None

@@ -1,0 +1,19 @@
+"""Safe rendering of user-written text: escaped first, then given structure."""
+
+from __future__ import annotations
+
+import re
+
+from markupsafe import Markup, escape
+
+_BLANK_LINES = re.compile(r"\n\s*\n")
+
+
+def paragraphs(text: str | None) -> Markup:
+    """Plain text as ``<p>`` paragraphs (blank lines) with ``<br>`` for single line breaks; always escaped."""
+    if not text:
+        return Markup("")
+    blocks = [block.strip() for block in _BLANK_LINES.split(text.replace("\r\n", "\n")) if block.strip()]
+    return Markup("\n").join(
+        Markup("<p>{}</p>").format(Markup("<br>").join(escape(line) for line in b.split("\n"))) for b in blocks
+    )

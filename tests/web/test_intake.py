@@ -1,0 +1,235 @@
+"""Citizen intake through the real HTTP stack: the form, "already asked?", tracking, protections."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import func, select
+
+from qa_app.app import create_app
+from qa_app.models import Episode, EpisodeStatus, Question, QuestionStatus, Submission
+from tests.conftest import post_form
+from tests.factories import import_departments, make_episode
+
+QUESTION = "Xin hỏi thủ tục cấp giấy phép xây dựng nhà ở riêng lẻ sau khi bỏ cấp quận thì nộp hồ sơ ở đâu?"
+OTHER = "Tuyến xe buýt số 150 bị cắt giảm chuyến buổi tối, đề nghị Sở Xây dựng tăng chuyến cho người lao động."
+
+
+@pytest.fixture
+async def episode(db: Any) -> Episode:
+    await import_departments(db)
+    return await make_episode(db, title="Kỳ tháng Mười hai", slug="ky-thang-12")
+
+
+async def ask(client: AsyncTestClient[Litestar], text: str = QUESTION, **fields: Any) -> Any:
+    data = {"text": text, "idempotency_key": fields.pop("idempotency_key", None) or re.sub(r"\W", "", text)[:40]}
+    data.update(fields)
+    await client.get("/ky/ky-thang-12")
+    return await post_form(client, "/ky/ky-thang-12/gui-cau-hoi", data, follow_redirects=False)
+
+
+def code_of(response: Any) -> str:
+    assert response.status_code == 303, response.text[:2000]
+    match = re.match(r"/tra-cuu/(DH-[A-Z0-9]{6})\?moi=1", response.headers["location"])
+    assert match, response.headers["location"]
+    return match.group(1)
+
+
+async def test_episode_page_shows_theme_form_and_wards(client: AsyncTestClient[Litestar], episode: Episode) -> None:
+    page = (await client.get("/ky/ky-thang-12")).text
+    assert "Kỳ tháng Mười hai" in page and 'name="text"' in page and 'name="idempotency_key"' in page
+    assert page.count("<option value=") >= 168  # the wards list works without JavaScript
+    assert 'name="website"' in page  # honeypot
+
+
+async def test_submit_then_track(client: AsyncTestClient[Litestar], episode: Episode, db: Any) -> None:
+    code = code_of(await ask(client, name="Nguyễn Văn An", contact="0903 123 456", consent_contact="on"))
+    page = await client.get(f"/tra-cuu/{code}?moi=1")
+    assert page.status_code == 200 and code in page.text and "Đã tiếp nhận" in page.text
+    submission = await db.scalar(select(Submission).where(Submission.tracking_code == code))
+    assert submission.contact == "0903123456" and submission.consent_contact and submission.consent_text_hash
+    question = await db.get(Question, submission.question_id)
+    assert question.status is QuestionStatus.NEW and question.route_suggestions
+    # Nothing personal on the public status page.
+    assert "0903" not in page.text and "Nguyễn Văn An" not in page.text
+    # Lookup is tolerant of case and spacing.
+    response = await client.get(f"/tra-cuu?ma={code.lower().replace('-', ' ')}", follow_redirects=False)
+    assert response.headers["location"] == f"/tra-cuu/{code}"
+
+
+async def test_unknown_code(client: AsyncTestClient[Litestar], episode: Episode) -> None:
+    response = await client.get("/tra-cuu/DH-ZZZZZZ")
+    assert response.status_code == 404 and "DH-ZZZZZZ" in response.text
+
+
+@pytest.mark.parametrize(
+    "fields, field, message",
+    [
+        ({"text": ""}, "text", "Vui lòng"),
+        ({"text": "     \n\t  "}, "text", "Vui lòng"),
+        ({"text": "😡😡😡😡😡😡😡😡😡😡😡"}, "text", "chữ"),
+        ({"text": "Câu hỏi có ký tự \x00 rỗng ở giữa nhé"}, "text", "NUL"),
+        ({"text": "Ngắn quá"}, "text", "quá ngắn"),
+        ({"text": "a" * 2001}, "text", "quá dài"),
+        ({"contact": "số nhà 12"}, "contact", "số điện thoại"),
+        ({"contact": "0903123456"}, "consent_contact", "đồng ý"),
+        ({"ward_code": "99999"}, "ward_code", "phường"),
+        ({"name": "x" * 200}, "name", "quá dài"),
+    ],
+)
+async def test_validation_errors_keep_what_was_typed(
+    client: AsyncTestClient[Litestar], episode: Episode, db: Any, fields: dict[str, str], field: str, message: str
+) -> None:
+    data = {"text": QUESTION, "name": "Trần Thị <b>Bé</b>", **fields}
+    response = await ask(client, **data)
+    assert response.status_code == 422
+    assert f'id="{field}-error"' in response.text and message.lower() in response.text.lower()
+    assert "Trần Thị &lt;b&gt;Bé&lt;/b&gt;" in response.text or field == "name"
+    assert await db.scalar(select(func.count(Submission.id))) == 0
+
+
+async def test_nfd_input_is_stored_as_nfc(client: AsyncTestClient[Litestar], episode: Episode, db: Any) -> None:
+    nfd = unicodedata.normalize("NFD", QUESTION)
+    assert nfd != QUESTION
+    code = code_of(await ask(client, nfd, name=unicodedata.normalize("NFD", "Lê Thị Hồng")))
+    submission = await db.scalar(select(Submission).where(Submission.tracking_code == code))
+    assert submission.raw_text == QUESTION and submission.name == "Lê Thị Hồng"
+
+
+async def test_double_click_creates_one_submission(
+    client: AsyncTestClient[Litestar], episode: Episode, db: Any
+) -> None:
+    first = code_of(await ask(client, idempotency_key="k-123"))
+    second = code_of(await ask(client, idempotency_key="k-123"))
+    assert first == second
+    assert await db.scalar(select(func.count(Submission.id))) == 1
+
+
+async def test_same_question_again_joins_the_existing_one(
+    client: AsyncTestClient[Litestar], episode: Episode, db: Any
+) -> None:
+    code_of(await ask(client, QUESTION, idempotency_key="a"))
+    variant = "Cho hoi thu tuc cap giay phep xay dung nha o rieng le sau khi bo cap quan thi nop ho so o dau a?"
+    code_of(await ask(client, variant, idempotency_key="b"))
+    code_of(await ask(client, OTHER, idempotency_key="c"))
+    questions = list(await db.scalars(select(Question).order_by(Question.id)))
+    assert [q.submission_count for q in questions] == [2, 1]
+    assert await db.scalar(select(func.count(Submission.id))) == 3
+
+
+async def test_me_too_joins_a_public_question(client: AsyncTestClient[Litestar], episode: Episode, db: Any) -> None:
+    code_of(await ask(client, QUESTION, idempotency_key="a"))
+    question = await db.scalar(select(Question))
+    question.status = QuestionStatus.ROUTED
+    await db.commit()
+    fragment = (
+        await client.get("/ky/ky-thang-12/cau-hoi-tuong-tu", params={"text": "giấy phép xây dựng nhà ở nộp ở đâu"})
+    ).text
+    assert f'name="join_question_id" value="{question.id}"' in fragment
+    response = await ask(
+        client,
+        "",
+        join_question_id=str(question.id),
+        contact="nguoidan@example.vn",
+        consent_contact="on",
+        idempotency_key="metoo",
+    )
+    code = code_of(response)
+    await db.refresh(question)
+    assert question.submission_count == 2
+    submission = await db.scalar(select(Submission).where(Submission.tracking_code == code))
+    assert submission.question_id == question.id and submission.contact == "nguoidan@example.vn"
+
+
+async def test_unmoderated_questions_are_not_shown_to_citizens(
+    client: AsyncTestClient[Litestar], episode: Episode
+) -> None:
+    code_of(await ask(client, "Tôi tên Hùng, sđt 0903123456, hỏi về giấy phép xây dựng nhà ở riêng lẻ nộp ở đâu?"))
+    fragment = (await client.get("/ky/ky-thang-12/cau-hoi-tuong-tu", params={"text": QUESTION})).text
+    assert "join_question_id" not in fragment and "0903123456" not in fragment
+
+
+async def test_honeypot_accepts_and_drops(client: AsyncTestClient[Litestar], episode: Episode, db: Any) -> None:
+    response = await ask(client, website="http://spam.example")
+    code = code_of(response)
+    assert (await client.get(f"/tra-cuu/{code}?moi=1")).status_code == 200
+    assert await db.scalar(select(func.count(Submission.id))) == 0
+
+
+@pytest.mark.parametrize("status", [EpisodeStatus.CLOSED, EpisodeStatus.ARCHIVED])
+async def test_closed_episode_refuses_politely(
+    client: AsyncTestClient[Litestar], episode: Episode, db: Any, status: EpisodeStatus
+) -> None:
+    episode.status = status
+    await db.commit()
+    page = (await client.get("/ky/ky-thang-12")).text
+    assert "không còn nhận câu hỏi" in page and 'name="text"' not in page
+    response = await ask(client)
+    assert response.status_code == 409 and "không nhận câu hỏi" in response.text
+
+
+async def test_draft_episode_is_not_public(client: AsyncTestClient[Litestar], episode: Episode, db: Any) -> None:
+    episode.status = EpisodeStatus.DRAFT
+    await db.commit()
+    assert (await client.get("/ky/ky-thang-12")).status_code == 404
+
+
+async def test_rate_limit_per_ip(settings: Any, episode: Episode) -> None:
+    app = create_app(replace(settings, submit_limit_per_ip=(3, 600)))
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
+        for number in range(3):
+            code_of(await ask(client, f"{OTHER} Lần {number}", idempotency_key=f"ip-{number}"))
+        response = await ask(client, f"{QUESTION} nữa", idempotency_key="ip-x")
+        assert response.status_code == 429 and "quá nhiều" in response.text.lower()
+        assert QUESTION in response.text  # what was typed is kept
+
+
+async def test_rate_limit_per_contact(settings: Any, episode: Episode) -> None:
+    app = create_app(replace(settings, submit_limit_per_contact=(2, 3600)))
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
+        for number in range(2):
+            code_of(
+                await ask(
+                    client,
+                    f"{OTHER} Lần {number}",
+                    idempotency_key=f"c-{number}",
+                    contact="0912 000 111",
+                    consent_contact="on",
+                )
+            )
+        response = await ask(client, QUESTION, idempotency_key="c-x", contact="+84912000111", consent_contact="on")
+        assert response.status_code == 429
+
+
+XSS = [
+    "<script>alert(1)</script> hỏi về thủ tục",
+    '"><img src=x onerror=alert(1)> hỏi về thủ tục',
+    "javascript:alert(1) hỏi về thủ tục hành chính",
+    "{{7*7}} ${7*7} hỏi về thủ tục hành chính",
+    "</textarea><script>alert(1)</script> thủ tục",
+    '<svg onload=alert(1)> hx-get="/admin" thủ tục',
+]
+
+
+@pytest.mark.parametrize("payload", XSS)
+async def test_xss_payloads_are_escaped_everywhere(
+    client: AsyncTestClient[Litestar], episode: Episode, db: Any, payload: str
+) -> None:
+    code = code_of(await ask(client, payload + " " + QUESTION, name=payload[:100], ward_text=payload[:100]))
+    question = await db.scalar(select(Question))
+    question.status = QuestionStatus.ROUTED
+    await db.commit()
+    pages = [
+        (await client.get(f"/tra-cuu/{code}")).text,
+        (await client.get("/ky/ky-thang-12/cau-hoi-tuong-tu", params={"text": QUESTION})).text,
+        (await ask(client, payload, name=payload[:100], idempotency_key="again")).text,
+    ]
+    for page in pages:
+        assert "<script>alert" not in page and "<img src=x onerror" not in page and "<svg onload" not in page
+        assert "49" not in re.sub(r"\d{3,}", "", page) or "{{7*7}}" not in payload
