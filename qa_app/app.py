@@ -33,6 +33,7 @@ from qa_app.labels import ALL_LABELS
 from qa_app.runtime import Runtime
 from qa_app.security import MemoryCounter, Passwords, RedisCounter
 from qa_app.services.errors import DomainError
+from qa_app.services.presence import Presence
 from qa_app.services.wards import wards_sorted_by_name
 from qa_app.settings import LOCALES, Settings
 from qa_app.timeutil import format_date, format_datetime, local_input_value
@@ -42,10 +43,11 @@ from qa_app.web.api import ApiController
 from qa_app.web.auth import API_PREFIX, AuthController, RotatingSessionConfig, UserMiddleware
 from qa_app.web.deps import provide_actor, provide_db, provide_runtime
 from qa_app.web.intake import IntakeController
-from qa_app.web.live import LivePublisher, workspace_socket
+from qa_app.web.live import LivePublisher, moderation_socket, workspace_socket
+from qa_app.web.moderation import ModerationController
 from qa_app.web.operator import ImportController, OperatorController
 from qa_app.web.public import PublicController, healthz
-from qa_app.web.text import paragraphs
+from qa_app.web.text import highlight_pii, paragraphs
 from qa_app.web.workspace import WorkspaceController
 
 logger = logging.getLogger("qa_app")
@@ -124,6 +126,7 @@ def create_template_environment(settings: Settings) -> Environment:
     environment.globals.update(ALL_LABELS)
     environment.globals["ward_list"] = wards_sorted_by_name
     environment.filters["paragraphs"] = paragraphs
+    environment.filters["highlight_pii"] = highlight_pii
     return environment
 
 
@@ -166,6 +169,7 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None) -> Lit
     )
     environment = create_template_environment(settings)
     environment.globals["static_version"] = _static_version(settings.static_dir)
+    presence = Presence(redis, settings.redis_prefix)
     engine = create_engine(settings.database_url)
     sessionmaker = create_sessionmaker(engine)
     runtime = Runtime(
@@ -174,9 +178,10 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None) -> Lit
         sessionmaker=sessionmaker,
         passwords=Passwords(settings.argon2_time_cost, settings.argon2_memory_cost),
         counter=counter,
-        publisher=publisher or LivePublisher(channels, sessionmaker, environment, settings.locale),
+        publisher=publisher or LivePublisher(channels, sessionmaker, environment, settings.locale, presence),
         channels=channels,
         redis=redis,
+        presence=presence,
     )
 
     async def on_shutdown(app: Litestar) -> None:
@@ -219,6 +224,8 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None) -> Lit
             IntakeController,
             OperatorController,
             ImportController,
+            ModerationController,
+            moderation_socket,
             AuthController,
             WorkspaceController,
             AdminController,

@@ -53,6 +53,14 @@ REJECT_REASON_LABELS = {
     "other": N_("Other reason"),
 }
 
+ANSWER_STATUS_LABELS = {
+    "draft": N_("Draft"),
+    "submitted": N_("Submitted for review"),
+    "returned": N_("Returned to the department"),
+    "approved": N_("Approved"),
+    "published": N_("Published"),
+}
+
 IMPORT_FIELD_LABELS = {
     "text": N_("Question"),
     "name": N_("Name"),
@@ -64,6 +72,7 @@ IMPORT_FIELD_LABELS = {
 
 ALL_LABELS = {
     "field_labels": IMPORT_FIELD_LABELS,
+    "answer_status_labels": ANSWER_STATUS_LABELS,
     "role_labels": ROLE_LABELS,
     "episode_status_labels": EPISODE_STATUS_LABELS,
     "question_status_labels": QUESTION_STATUS_LABELS,

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from qa_app.events import Publisher
 from qa_app.security import Counter, Passwords
 from qa_app.services.engines import ModerationEngines
+from qa_app.services.presence import Presence
 from qa_app.settings import Settings
 
 
@@ -28,5 +29,6 @@ class Runtime:
     publisher: Publisher
     channels: ChannelsPlugin
     engines: ModerationEngines = field(default_factory=ModerationEngines)
+    presence: Presence = field(default_factory=Presence)
     redis: Any | None = None
     extras: dict[str, Any] = field(default_factory=dict)

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from jinja2 import Environment
@@ -20,13 +21,18 @@ from litestar.exceptions import WebSocketDisconnect
 from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from qa_app.events import EpisodeChanged, Event, QuestionChanged
+from qa_app.events import Event, QuestionChanged
 from qa_app.i18n import current_locale
-from qa_app.models import Role, User
+from qa_app.models import RejectReason, Role, User
 from qa_app.security import origin_allowed
+from qa_app.services import departments as department_service
+from qa_app.services import queue as queue_service
 from qa_app.services import users as user_service
 from qa_app.services import workspace
+from qa_app.services.presence import Presence
+from qa_app.services.wards import wards_by_code
 from qa_app.web.auth import runtime_of
+from qa_app.web.moderation import filters_from
 from qa_app.web.rendering import render_string
 
 logger = logging.getLogger("qa_app.live")
@@ -67,7 +73,9 @@ class LivePublisher:
         sessionmaker: async_sessionmaker[AsyncSession],
         environment: Environment,
         locale: str,
+        presence: Presence | None = None,
     ) -> None:
+        self._presence = presence or Presence()
         self._channels = channels
         self._sessionmaker = sessionmaker
         self._environment = environment
@@ -111,10 +119,27 @@ class LivePublisher:
         token = current_locale.set(self._locale)
         try:
             async with self._sessionmaker() as db:
-                if isinstance(event, EpisodeChanged | QuestionChanged):
-                    counts = await workspace.status_counts(db, event.episode_id)
-                    html = self._render_counters(counts, None)
-                    self._channels.publish(html, moderation_channel(event.episode_id))
+                counts = await workspace.status_counts(db, event.episode_id)
+                parts = [
+                    self._render_counters(counts, None),
+                    render_string(
+                        self._environment,
+                        "moderation/queue.html",
+                        {"counts": counts, "oob": True, "episode": _EpisodeRef(event.episode_id)},
+                        block="counters",
+                    ),
+                ]
+                if isinstance(event, QuestionChanged):
+                    parts.append(
+                        await board_card_html(
+                            db,
+                            self._environment,
+                            self._presence,
+                            event.question_id,
+                            incoming=event.action == "submitted",
+                        )
+                    )
+                self._channels.publish("\n".join(parts), moderation_channel(event.episode_id))
                 if isinstance(event, QuestionChanged):
                     for code in {event.department_code, event.previous_department_code} - {None}:
                         assert code is not None
@@ -130,6 +155,41 @@ class LivePublisher:
             {"counts": counts, "oob": True, "department_code": department_code},
             block="status_counters",
         )
+
+
+@dataclass(frozen=True)
+class _EpisodeRef:
+    """Enough of an episode for templates that only link to it."""
+
+    id: int
+
+
+async def board_context(db: AsyncSession, presence: Presence, question_ids: list[int]) -> dict[str, Any]:
+    return {
+        "departments": await department_service.list_departments(db, active_only=True),
+        "wards": wards_by_code(),
+        "reject_reasons": list(RejectReason),
+        "editors": await presence.editors(question_ids),
+        # Live fragments carry no CSRF field: htmx sends the token from <body hx-headers> with every request.
+        "csrf_input": "",
+        "message": None,
+    }
+
+
+async def board_card_html(
+    db: AsyncSession, environment: Environment, presence: Presence, question_id: int, *, incoming: bool = False
+) -> str:
+    """A question card as an out-of-band fragment: replaces the card where it is shown, or for a new
+    question, goes to the top of the "just arrived" strip."""
+    card = await queue_service.card(db, question_id)
+    if card is None:
+        return ""
+    context = await board_context(db, presence, [question_id])
+    context.update(card=card, oob=not incoming)
+    html = render_string(environment, "moderation/_card.html", context)
+    if incoming:
+        return f'<div hx-swap-oob="afterbegin:#queue-incoming">{html}</div>'
+    return html
 
 
 async def _serve(
@@ -208,3 +268,62 @@ async def workspace_socket(socket: WebSocket[Any, Any, Any], episode_id: FromPat
 
     with contextlib.suppress(WebSocketDisconnect):
         await _serve(socket, runtime.channels, names, snapshot, still_allowed)
+
+
+@websocket("/ws/moderation/{episode_id:int}", name="moderation_socket")
+async def moderation_socket(socket: WebSocket[Any, Any, Any], episode_id: FromPath[int]) -> None:
+    """The live board: a snapshot of the counters and of the queue (with the client's filters) on every
+    (re)connect, then cards and counters as other moderators act."""
+    if not check_origin(socket, required=True):
+        await refuse(socket, 4403)
+        return
+    user: User | None = socket.scope.get("user")  # type: ignore[assignment]
+    if user is None or user.role not in (Role.MODERATOR, Role.ADMIN):
+        await refuse(socket, 4401 if user is None else 4403)
+        return
+    runtime = runtime_of(socket)
+    environment: Environment = socket.app.template_engine.engine  # type: ignore[union-attr]
+    params = socket.query_params
+    locale = current_locale.get()
+    filters = filters_from(
+        status=params.get("status", "attention"),
+        department=params.get("department", ""),
+        channel=params.get("channel", ""),
+        ward=params.get("ward", ""),
+        q=params.get("q", ""),
+        sort=params.get("sort", "priority"),
+        page=int(params.get("page", "1") or 1) if params.get("page", "1").isdigit() else 1,
+    )
+    single = params.get("question", "")
+
+    async def snapshot() -> str:
+        token = current_locale.set(locale)
+        try:
+            async with runtime.sessionmaker() as db:
+                counts = await workspace.status_counts(db, episode_id)
+                parts = [
+                    render_string(
+                        environment,
+                        "moderation/queue.html",
+                        {"counts": counts, "oob": True, "episode": _EpisodeRef(episode_id)},
+                        block="counters",
+                    )
+                ]
+                if single.isdigit():
+                    parts.append(await board_card_html(db, environment, runtime.presence, int(single)))
+                else:
+                    page = await queue_service.queue_page(db, episode_id, filters)
+                    context = await board_context(db, runtime.presence, [c.question.id for c in page.cards])
+                    context.update(page=page, filters=filters, oob=True, episode=_EpisodeRef(episode_id))
+                    parts.append(render_string(environment, "moderation/queue.html", context, block="queue"))
+                return "\n".join(parts)
+        finally:
+            current_locale.reset(token)
+
+    async def still_allowed() -> bool:
+        async with runtime.sessionmaker() as db:
+            fresh = await user_service.get_user(db, user.id)
+        return fresh is not None and fresh.active
+
+    with contextlib.suppress(WebSocketDisconnect):
+        await _serve(socket, runtime.channels, [moderation_channel(episode_id)], snapshot, still_allowed)

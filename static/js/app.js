@@ -41,6 +41,46 @@
     }
   });
 
+  // Moderation board shortcuts, on the focused card: j/k move, o open, m merge into the first suggestion,
+  // r route (the suggested department is pre-selected), x reject, p priority, e edit wording.
+  function cards() { return Array.prototype.slice.call(document.querySelectorAll(".qcard")); }
+  document.addEventListener("keydown", function (event) {
+    var target = event.target;
+    if (event.ctrlKey || event.metaKey || event.altKey) { return; }
+    if (target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement) { return; }
+    var card = target instanceof Element ? target.closest(".qcard") : null;
+    var key = event.key;
+    if (key === "j" || key === "k") {
+      var all = cards();
+      if (!all.length) { return; }
+      var index = card ? all.indexOf(card) : -1;
+      var next = all[Math.max(0, Math.min(all.length - 1, index + (key === "j" ? 1 : -1)))];
+      next.focus();
+      next.scrollIntoView({ block: "nearest" });
+      event.preventDefault();
+      return;
+    }
+    if (!card) { return; }
+    var action = card.querySelector('[data-key="' + key + '"]');
+    if (!action) { return; }
+    event.preventDefault();
+    if (action.tagName === "SUMMARY") {
+      action.parentElement.open = true;
+      var first = action.parentElement.querySelector("select, input, button");
+      if (first) { first.focus(); }
+    } else {
+      action.click();
+    }
+  });
+
+  // After a card is swapped in by an action, keep the keyboard where it was.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var swapped = event.detail && event.detail.elt;
+    if (swapped && swapped.classList && swapped.classList.contains("qcard") && document.activeElement === document.body) {
+      swapped.focus();
+    }
+  });
+
   // Live regions show whether their websocket is connected; the ws extension reconnects by itself
   // and the server sends a fresh snapshot on every (re)connect.
   function setLiveState(element, state) {

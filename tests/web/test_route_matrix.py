@@ -24,6 +24,7 @@ PUBLIC = "public"
 STAFF = frozenset({"operator", "moderator", "officer", "producer", "admin"})
 ADMIN = frozenset({"admin"})
 DESK = frozenset({"operator", "moderator", "admin"})
+MOD = frozenset({"moderator", "admin"})
 ROLES = ["anonymous", "operator", "moderator", "officer_a", "producer", "admin"]
 
 EXPECTED: dict[tuple[str, str], str | frozenset[str]] = {
@@ -39,6 +40,23 @@ EXPECTED: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/operator"): DESK,
     ("POST", "/operator/submissions"): DESK,
     ("GET", "/operator/similar"): DESK,
+    ("GET", "/moderation"): MOD,
+    ("GET", "/moderation/questions/{question_id:int}"): MOD,
+    ("GET", "/moderation/questions/{question_id:int}/card"): MOD,
+    ("GET", "/moderation/questions/{question_id:int}/targets"): MOD,
+    ("POST", "/moderation/questions/{question_id:int}/route"): MOD,
+    ("POST", "/moderation/questions/{question_id:int}/reject"): MOD,
+    ("POST", "/moderation/questions/{question_id:int}/reopen"): MOD,
+    ("POST", "/moderation/questions/{question_id:int}/priority"): MOD,
+    ("POST", "/moderation/questions/{question_id:int}/merge"): MOD,
+    ("POST", "/moderation/questions/{question_id:int}/wording"): MOD,
+    ("POST", "/moderation/questions/{question_id:int}/editing"): MOD,
+    ("POST", "/moderation/submissions/{submission_id:int}/split"): MOD,
+    ("POST", "/moderation/history/{event_id:int}/undo"): MOD,
+    ("POST", "/moderation/answers/{answer_id:int}/review"): MOD,
+    ("GET", "/moderation/settings"): MOD,
+    ("POST", "/moderation/settings"): MOD,
+    ("WS", "/ws/moderation/{episode_id:int}"): MOD,
     ("GET", "/operator/import"): DESK,
     ("POST", "/operator/import"): DESK,
     ("GET", "/operator/import/{token:str}"): DESK,
@@ -82,6 +100,10 @@ PATH_VALUES = {
     "slug": "ky-kiem-thu",
     "code": "DH-ZZZZZZ",
     "token": "no-such-upload",
+    "question_id": "1",
+    "submission_id": "999",
+    "event_id": "999",
+    "answer_id": "999",
     "locale": "en",
     "file_path": "css/app.css",
     "path": "scalar",

@@ -1,0 +1,416 @@
+"""The moderation board: the live queue, question detail, and the moderators' actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect
+from sqlalchemy import select
+
+from moderation import DuplicateIndex
+from qa_app.events import QuestionChanged
+from qa_app.i18n import gettext as _
+from qa_app.models import Answer, Episode, Question, RejectReason, Role, Submission, User
+from qa_app.runtime import Runtime
+from qa_app.services import audit as audit_service
+from qa_app.services import departments as department_service
+from qa_app.services import episodes as episode_service
+from qa_app.services import moderation_actions as actions
+from qa_app.services import queue as queue_service
+from qa_app.services import workspace
+from qa_app.services.errors import Conflict, DomainError, InvalidInput, NotFound
+from qa_app.services.wards import wards_by_code
+from qa_app.web.auth import requires, safe_next
+from qa_app.web.deps import Actor, Db, RuntimeDep
+from qa_app.web.forms import field, int_field
+from qa_app.web.rendering import render
+
+requires_moderator = requires(Role.MODERATOR)
+
+
+def filters_from(
+    status: str = "attention",
+    department: str = "",
+    channel: str = "",
+    ward: str = "",
+    q: str = "",
+    sort: str = "priority",
+    page: int = 1,
+) -> queue_service.QueueFilter:
+    return queue_service.QueueFilter(
+        status=status[:32],
+        department=department[:64],
+        channel=channel[:16],
+        ward=ward[:8],
+        text=q[:200],
+        sort=sort if sort in queue_service.SORTS else "priority",
+        page=max(1, page),
+    )
+
+
+async def board_context(db: Any, runtime: Runtime, episode: Episode) -> dict[str, Any]:
+    """What every card needs besides itself: departments to route to, who edits what."""
+    return {
+        "episode": episode,
+        "departments": await department_service.list_departments(db, active_only=True),
+        "wards": wards_by_code(),
+        "reject_reasons": list(RejectReason),
+    }
+
+
+async def render_card(
+    request: Request[Any, Any, Any],
+    db: Any,
+    runtime: Runtime,
+    question_id: int,
+    *,
+    message: str | None = None,
+    status_code: int = 200,
+) -> Response[str]:
+    card = await queue_service.card(db, question_id)
+    if card is None:
+        raise NotFound(_("No such question."))
+    episode = await episode_service.get_episode(db, card.question.episode_id)
+    editors = await runtime.presence.editors([question_id])
+    context = await board_context(db, runtime, episode)
+    context.update(card=card, editors=editors, message=message, oob=False)
+    headers = {"HX-Retarget": f"#question-card-{question_id}", "HX-Reswap": "outerHTML"} if message else None
+    return render(request, "moderation/_card.html", context, status_code=status_code, headers=headers)
+
+
+class ModerationController(Controller):
+    path = "/moderation"
+    guards = [requires_moderator]  # noqa: RUF012
+
+    async def _episode(self, db: Any, episode_id: int | None) -> Episode | None:
+        if episode_id:
+            return await episode_service.get_episode(db, episode_id)
+        return await episode_service.current_episode(db)
+
+    @get("/", name="moderation_queue")
+    async def show_queue(
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        runtime: RuntimeDep,
+        episode: FromQuery[int | None] = None,
+        status: FromQuery[str] = "attention",
+        department: FromQuery[str] = "",
+        channel: FromQuery[str] = "",
+        ward: FromQuery[str] = "",
+        q: FromQuery[str] = "",
+        sort: FromQuery[str] = "priority",
+        page: FromQuery[int] = 1,
+    ) -> Response[str]:
+        current = await self._episode(db, episode)
+        filters = filters_from(status, department, channel, ward, q, sort, page)
+        context: dict[str, Any] = {"episode": current, "episodes": await episode_service.list_episodes(db)}
+        if current is not None:
+            page_data = await queue_service.queue_page(db, current.id, filters)
+            context.update(await board_context(db, runtime, current))
+            context.update(
+                page=page_data,
+                filters=filters,
+                counts=await workspace.status_counts(db, current.id),
+                editors=await runtime.presence.editors([c.question.id for c in page_data.cards]),
+                oob=False,
+            )
+        block = "queue" if request.headers.get("hx-request") and request.headers.get("hx-target") == "queue" else None
+        return render(request, "moderation/queue.html", context, block=block)
+
+    @get("/questions/{question_id:int}", name="moderation_question")
+    async def show_question(
+        self, request: Request[Any, Any, Any], db: Db, runtime: RuntimeDep, question_id: FromPath[int]
+    ) -> Response[str]:
+        card = await queue_service.card(db, question_id)
+        if card is None:
+            raise NotFound(_("No such question."))
+        episode = await episode_service.get_episode(db, card.question.episode_id)
+        submissions = list(
+            await db.scalars(
+                select(Submission).where(Submission.question_id == question_id).order_by(Submission.received_at)
+            )
+        )
+        answers = list(
+            await db.scalars(select(Answer).where(Answer.question_id == question_id).order_by(Answer.id.desc()))
+        )
+        history = await audit_service.history(db, "question", question_id)
+        undone = {event.note for event in history if event.action == "question.undo"}
+        merged_here = list(await db.scalars(select(Question).where(Question.merged_into_id == question_id)))
+        context = await board_context(db, runtime, episode)
+        context.update(
+            card=card,
+            submissions=submissions,
+            answers=answers,
+            history=history,
+            undone=undone,
+            merged_here=merged_here,
+            editors=await runtime.presence.editors([question_id]),
+            oob=False,
+            message=None,
+        )
+        return render(request, "moderation/question.html", context)
+
+    @get("/questions/{question_id:int}/card", name="moderation_card")
+    async def show_card(
+        self, request: Request[Any, Any, Any], db: Db, runtime: RuntimeDep, question_id: FromPath[int]
+    ) -> Response[str]:
+        return await render_card(request, db, runtime, question_id)
+
+    @get("/questions/{question_id:int}/targets", name="moderation_merge_targets")
+    async def merge_targets(
+        self, request: Request[Any, Any, Any], db: Db, question_id: FromPath[int], q: FromQuery[str] = ""
+    ) -> Response[str]:
+        question = await db.get(Question, question_id)
+        if question is None:
+            raise NotFound(_("No such question."))
+        targets = (
+            await queue_service.search_targets(db, question.episode_id, q, exclude=question_id) if q.strip() else []
+        )
+        return render(request, "moderation/_merge_targets.html", {"question": question, "targets": targets, "query": q})
+
+    async def _act(
+        self, request: Request[Any, Any, Any], db: Any, runtime: Runtime, actor: User, question_id: int, work: Any
+    ) -> Response[str]:
+        """Run an action; answer with the fresh card, or with the fresh card and a message on refusal."""
+        ctx = actions.ActionContext(db=db, actor=actor, publisher=runtime.publisher, engines=runtime.engines)
+        try:
+            await work(ctx)
+        except (Conflict, InvalidInput) as exc:
+            await db.rollback()
+            message = exc.message if isinstance(exc, Conflict) else "; ".join(exc.errors.values())
+            return await render_card(request, db, runtime, question_id, message=message, status_code=exc.status_code)
+        if not request.headers.get("hx-request"):
+            # Without JavaScript: back to where the moderator acted.
+            target = request.headers.get("referer") or f"/moderation/questions/{question_id}"
+            return Redirect(safe_next(target.split(request.headers.get("host", ""), 1)[-1]), status_code=303)  # type: ignore[return-value]
+        return await render_card(request, db, runtime, question_id)
+
+    @post("/questions/{question_id:int}/route", name="moderation_route")
+    async def route_question(
+        self, request: Request[Any, Any, Any], db: Db, runtime: RuntimeDep, actor: Actor, question_id: FromPath[int]
+    ) -> Response[str]:
+        form = await request.form()
+        return await self._act(
+            request,
+            db,
+            runtime,
+            actor,
+            question_id,
+            lambda ctx: actions.route(
+                ctx,
+                question_id,
+                field(form, "department"),
+                note=field(form, "note"),
+                expected_version=int_field(form, "version"),
+            ),
+        )
+
+    @post("/questions/{question_id:int}/reject", name="moderation_reject")
+    async def reject_question(
+        self, request: Request[Any, Any, Any], db: Db, runtime: RuntimeDep, actor: Actor, question_id: FromPath[int]
+    ) -> Response[str]:
+        form = await request.form()
+        return await self._act(
+            request,
+            db,
+            runtime,
+            actor,
+            question_id,
+            lambda ctx: actions.reject(
+                ctx,
+                question_id,
+                field(form, "reason"),
+                note=field(form, "note"),
+                expected_version=int_field(form, "version"),
+            ),
+        )
+
+    @post("/questions/{question_id:int}/reopen", name="moderation_reopen")
+    async def reopen_question(
+        self, request: Request[Any, Any, Any], db: Db, runtime: RuntimeDep, actor: Actor, question_id: FromPath[int]
+    ) -> Response[str]:
+        form = await request.form()
+        return await self._act(
+            request,
+            db,
+            runtime,
+            actor,
+            question_id,
+            lambda ctx: actions.reopen(ctx, question_id, expected_version=int_field(form, "version")),
+        )
+
+    @post("/questions/{question_id:int}/priority", name="moderation_priority")
+    async def set_priority(
+        self, request: Request[Any, Any, Any], db: Db, runtime: RuntimeDep, actor: Actor, question_id: FromPath[int]
+    ) -> Response[str]:
+        form = await request.form()
+        return await self._act(
+            request,
+            db,
+            runtime,
+            actor,
+            question_id,
+            lambda ctx: actions.set_priority(
+                ctx, question_id, int_field(form, "priority", -1) or 0, expected_version=int_field(form, "version")
+            ),
+        )
+
+    @post("/questions/{question_id:int}/merge", name="moderation_merge")
+    async def merge_question(
+        self, request: Request[Any, Any, Any], db: Db, runtime: RuntimeDep, actor: Actor, question_id: FromPath[int]
+    ) -> Response[str]:
+        form = await request.form()
+        target = int_field(form, "target_id")
+        if target is None:
+            return await render_card(
+                request, db, runtime, question_id, message=_("Choose the question to merge into."), status_code=422
+            )
+        return await self._act(
+            request,
+            db,
+            runtime,
+            actor,
+            question_id,
+            lambda ctx: actions.merge(ctx, question_id, target, expected_version=int_field(form, "version")),
+        )
+
+    @post("/questions/{question_id:int}/wording", name="moderation_edit_wording")
+    async def edit_wording(
+        self, request: Request[Any, Any, Any], db: Db, runtime: RuntimeDep, actor: Actor, question_id: FromPath[int]
+    ) -> Response[str]:
+        form = await request.form()
+        response = await self._act(
+            request,
+            db,
+            runtime,
+            actor,
+            question_id,
+            lambda ctx: actions.edit_wording(
+                ctx, question_id, str(form.get("text", "")), expected_version=int_field(form, "version")
+            ),
+        )
+        if response.status_code < 400:
+            await runtime.presence.stop(question_id, actor.username)
+        return response
+
+    @post("/questions/{question_id:int}/editing", name="moderation_editing", status_code=204)
+    async def start_editing(self, db: Db, runtime: RuntimeDep, actor: Actor, question_id: FromPath[int]) -> None:
+        """The moderator opened the wording editor: colleagues see it on the card."""
+        question = await db.get(Question, question_id)
+        if question is None:
+            raise NotFound(_("No such question."))
+        await runtime.presence.start(question_id, actor.username)
+        await runtime.publisher.publish(
+            QuestionChanged(episode_id=question.episode_id, question_id=question_id, action="editing")
+        )
+
+    @post("/submissions/{submission_id:int}/split", name="moderation_split")
+    async def split_submission(
+        self, request: Request[Any, Any, Any], db: Db, runtime: RuntimeDep, actor: Actor, submission_id: FromPath[int]
+    ) -> Response[Any]:
+        submission = await db.get(Submission, submission_id)
+        if submission is None:
+            raise NotFound(_("No such submission."))
+        question_id = submission.question_id
+        ctx = actions.ActionContext(db=db, actor=actor, publisher=runtime.publisher, engines=runtime.engines)
+        created = await actions.split(ctx, submission_id)
+        return Redirect(f"/moderation/questions/{question_id}?split={created.id}", status_code=303)
+
+    @post("/history/{event_id:int}/undo", name="moderation_undo")
+    async def undo_change(
+        self, request: Request[Any, Any, Any], db: Db, runtime: RuntimeDep, actor: Actor, event_id: FromPath[int]
+    ) -> Response[Any]:
+        ctx = actions.ActionContext(db=db, actor=actor, publisher=runtime.publisher, engines=runtime.engines)
+        restored = await actions.undo(ctx, event_id)
+        return Redirect(f"/moderation/questions/{restored.id}", status_code=303)
+
+    @post("/answers/{answer_id:int}/review", name="moderation_review_answer")
+    async def review_answer(
+        self, request: Request[Any, Any, Any], db: Db, runtime: RuntimeDep, actor: Actor, answer_id: FromPath[int]
+    ) -> Response[Any]:
+        form = await request.form()
+        answer = await db.get(Answer, answer_id)
+        if answer is None:
+            raise NotFound(_("No such answer."))
+        question_id = answer.question_id
+        ctx = actions.ActionContext(db=db, actor=actor, publisher=runtime.publisher, engines=runtime.engines)
+        try:
+            await actions.review_answer(
+                ctx,
+                answer_id,
+                approve=field(form, "decision") == "approve",
+                comment=field(form, "comment"),
+                expected_version=int_field(form, "version"),
+            )
+        except DomainError:
+            await db.rollback()
+            raise
+        return Redirect(f"/moderation/questions/{question_id}#answers", status_code=303)
+
+    @get("/settings", name="moderation_settings")
+    async def show_settings(
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        episode: FromQuery[int | None] = None,
+        saved: FromQuery[bool] = False,
+    ) -> Response[str]:
+        current = await self._episode(db, episode)
+        if current is None:
+            raise NotFound(_("No episode exists yet."))
+        defaults = DuplicateIndex()
+        return render(
+            request,
+            "moderation/settings.html",
+            {
+                "episode": current,
+                "errors": {},
+                "saved": saved,
+                "default_auto": defaults.auto_merge_threshold,
+                "default_suggest": defaults.suggest_threshold,
+            },
+        )
+
+    @post("/settings", name="moderation_save_settings")
+    async def save_settings(
+        self, request: Request[Any, Any, Any], db: Db, runtime: RuntimeDep, actor: Actor
+    ) -> Response[Any]:
+        form = await request.form()
+        episode_id = int_field(form, "episode_id") or 0
+
+        def number(name: str) -> float | None:
+            value = field(form, name).replace(",", ".")
+            try:
+                return float(value) if value else None
+            except ValueError:
+                return -1.0
+
+        try:
+            await actions.update_matching_settings(
+                db,
+                actor,
+                runtime.publisher,
+                episode_id,
+                auto_merge=number("auto_merge"),
+                suggest=number("suggest"),
+                filler_phrases=field(form, "filler_phrases").splitlines(),
+            )
+        except InvalidInput as exc:
+            await db.rollback()
+            defaults = DuplicateIndex()
+            return render(
+                request,
+                "moderation/settings.html",
+                {
+                    "episode": await episode_service.get_episode(db, episode_id),
+                    "errors": exc.errors,
+                    "saved": False,
+                    "default_auto": defaults.auto_merge_threshold,
+                    "default_suggest": defaults.suggest_threshold,
+                },
+                status_code=422,
+            )
+        return Redirect(f"/moderation/settings?episode={episode_id}&saved=1", status_code=303)
