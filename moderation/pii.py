@@ -62,6 +62,7 @@ _HOUSE_AFTER_WORD = re.compile(
     r"\b(?:so nha|sn|hem|hxh|ngo|ngach|kiet|nha so|can ho|phong)\.?\s*"
     r"(\d{1,5}[a-z]?\d?(?:/\d{1,5}[a-z]?\d?)*)(?![\w/])"
 )
+_DIGITS = re.compile(r"\d")
 _SLASH = re.compile(r"(?<![\w/])(\d{1,5}[a-z]?(?:/\d{1,5}[a-z]?)+)(?![\w/])")
 _NUM_LETTER = re.compile(r"(?<![\w/])(\d{1,4}[a-z]\d?)(?![\w/])")
 _NUM_STREET = re.compile(r"\b(?:o|tai|nha|dia chi|d/c|dc|so)\s*:?\s+(\d{1,4})(?=\s+(?:duong\s+)?\S)")
@@ -118,7 +119,7 @@ def _phone_ok(match: str) -> bool:
 
 def _is_upper_word_at(nfc: str, pos: int) -> bool:
     m = re.compile(r"\s+(?:đường\s+|Đường\s+)?(\S)").match(nfc, pos)
-    return bool(m) and m.group(1).isupper()
+    return m is not None and m.group(1).isupper()
 
 
 def _find(nfc: str) -> list[tuple[str, int, int]]:
@@ -133,21 +134,24 @@ def _find(nfc: str) -> list[tuple[str, int, int]]:
             taken[k] = True
         spans.append((kind, start, end))
 
-    for m in _EMAIL.finditer(shadow):
+    # cheap necessary conditions before the searches: "@" for e-mails, 8+ digits for phones,
+    # 9+ for ID numbers, "/" for slash house numbers
+    n_digits = len(_DIGITS.findall(shadow))
+    for m in (_EMAIL.finditer(shadow) if "@" in shadow else ()):
         add("email", m.start(), m.end())
-    for m in _PHONE.finditer(shadow):
+    for m in (_PHONE.finditer(shadow) if n_digits >= 8 else ()):
         text = m.group(0)
         start = m.start()
         if text.startswith("(") and ")" not in text:
             start += 1
         if _phone_ok(text):
             add("phone", start, m.end())
-    for pattern in (_ID_GROUPED, _ID):
+    for pattern in ((_ID_GROUPED, _ID) if n_digits >= 9 else ()):
         for m in pattern.finditer(shadow):
             add("id_number", m.start(), m.end())
     for m in _HOUSE_AFTER_WORD.finditer(shadow):
         add("house_number", m.start(1), m.end(1))
-    for m in _SLASH.finditer(shadow):
+    for m in (_SLASH.finditer(shadow) if "/" in shadow else ()):
         parts = m.group(1).split("/")
         last = re.sub(r"\D", "", parts[-1])
         if len(last) == 4:  # a date 01/7/2025 or a scale 1/2000
@@ -161,9 +165,9 @@ def _find(nfc: str) -> list[tuple[str, int, int]]:
         before = shadow[max(0, m.start() - 12):m.start()]
         if _NOT_STREET_BEFORE.search(before) or re.search(r"\d\s*$", before):
             continue
-        if nfc[m.end(1) - 1].isupper() or nfc[m.end(1) - 2].isupper():
-            if _is_upper_word_at(nfc, m.end()) or re.search(r"\b(?:o|tai|nha|dia chi)\s*:?\s*$", before):
-                add("house_number", m.start(1), m.end(1))
+        if (nfc[m.end(1) - 1].isupper() or nfc[m.end(1) - 2].isupper()) and (
+                _is_upper_word_at(nfc, m.end()) or re.search(r"\b(?:o|tai|nha|dia chi)\s*:?\s*$", before)):
+            add("house_number", m.start(1), m.end(1))
     for m in _NUM_STREET.finditer(shadow):
         before = shadow[max(0, m.start(1) - 16):m.start(1)]
         if re.search(r"(?:buyt|tuyen|xe)\s+so\s*$", before):

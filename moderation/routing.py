@@ -1,11 +1,11 @@
 """Routing of questions to departments.
 
-Each department has a bag of folded word unigrams and bigrams built from the catalogue (name,
+Each department has bags of folded word unigrams and bigrams built from the catalogue (name,
 short name and description once, each keyword phrase ``KEYWORD_WEIGHT`` times) plus every question a
 moderator routed to it (:meth:`Router.learn`, incremental and cheap).  A question is scored
-against each department with a multinomial naive Bayes over its features weighted by IDF across
-departments; a softmax over the scores gives a confidence, and :meth:`Router.route` returns
-``None`` ("needs a human") below :attr:`Router.floor`.
+against each department by a saturated IDF evidence sum and by an IDF-weighted multinomial naive
+Bayes; the two softmax probabilities are mixed into a confidence, and :meth:`Router.route`
+returns ``None`` ("needs a human") below :attr:`Router.floor`.  See :class:`Router`.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 from .text import canonical, fold_char_table, match_text
@@ -27,15 +28,23 @@ _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 # with "cần", "họ", "số", "the", "đang", "cho", "đến".  Folded forms are used only for tokens
 # typed without diacritics in a text typed without diacritics.
 _STOP_ACCENTED = frozenset(
-    "à ạ ah vậy nhé ơi ơ hả nè thì mà là và với của các những này em mình cho xin được không bị "
-    "rồi nào gì ai khi nếu hay hoặc một vào lại ở có tôi ừ u giúp nhiều làm quá để đến từ trên "
-    "sau sẽ đã đang cũng như thế phải muốn cần sao bao lâu đâu hỏi nhờ vẫn còn chưa mới rất "
-    "anh chị ông bà cháu con chúng ta họ đây đó kia ấy nữa thôi luôn rằng nên vì nhưng".split()
+    [
+        "à", "ạ", "ah", "vậy", "nhé", "ơi", "ơ", "hả", "nè", "thì", "mà", "là", "và", "với", "của", "các",
+        "những", "này", "em", "mình", "cho", "xin", "được", "không", "bị", "rồi", "nào", "gì", "ai", "khi", "nếu",
+        "hay", "hoặc", "một", "vào", "lại", "ở", "có", "tôi", "ừ", "u", "giúp", "nhiều", "làm", "quá", "để",
+        "đến", "từ", "trên", "sau", "sẽ", "đã", "đang", "cũng", "như", "thế", "phải", "muốn", "cần", "sao", "bao",
+        "lâu", "đâu", "hỏi", "nhờ", "vẫn", "còn", "chưa", "mới", "rất", "anh", "chị", "ông", "bà", "cháu", "con",
+        "chúng", "ta", "họ", "đây", "đó", "kia", "ấy", "nữa", "thôi", "luôn", "rằng", "nên", "vì", "nhưng"
+    ]
 )
 _STOP = frozenset(
-    "a ah vay nhe oi ha ne thi ma la va voi cua cac nhung nay em minh cho xin duoc khong bi roi "
-    "nao gi ai khi neu hay hoac mot vao lai o co toi u giup nhieu lam qua de den tu tren sau "
-    "so hoi phai muon can sao bao lau dau the nhu da dang se cung".split()
+    [
+        "a", "ah", "vay", "nhe", "oi", "ha", "ne", "thi", "ma", "la", "va", "voi", "cua", "cac", "nhung", "nay",
+        "em", "minh", "cho", "xin", "duoc", "khong", "bi", "roi", "nao", "gi", "ai", "khi", "neu", "hay", "hoac",
+        "mot", "vao", "lai", "o", "co", "toi", "u", "giup", "nhieu", "lam", "qua", "de", "den", "tu", "tren",
+        "sau", "so", "hoi", "phai", "muon", "can", "sao", "bao", "lau", "dau", "the", "nhu", "da", "dang", "se",
+        "cung"
+    ]
 )
 _CITY = re.compile(r"\b(?:tại |ở |tai )?(?:thành phố hồ chí minh|thanh pho ho chi minh)\b")
 
@@ -55,33 +64,55 @@ def features(text: str, *, courtesies: bool = True) -> list[str]:
     canon = _CITY.sub(" ", canon)
     raw = _TOKEN.findall(canon)
     folded = [t.translate(_FOLD) for t in raw]
-    accented = sum(f != t for f, t in zip(folded, raw)) >= 0.3 * len(raw) if raw else False
-    toks = [f for t, f in zip(raw, folded)
+    accented = sum(f != t for f, t in zip(folded, raw, strict=True)) >= 0.3 * len(raw) if raw else False
+    toks = [f for t, f in zip(raw, folded, strict=True)
             if not f.isdigit() and t not in _STOP_ACCENTED and (accented or f not in _STOP)]
-    return toks + [f"{a} {b}" for a, b in zip(toks, toks[1:])]
+    return toks + [f"{a} {b}" for a, b in pairwise(toks)]
 
 
-KEYWORD_WEIGHT = 3.0
-NAME_WEIGHT = 1.0
-LEARN_WEIGHT = 1.0
-KNN = 5
-KNN_MAX_WEIGHT = 0.0  # nearest-neighbour votes did not help on dev; kept configurable
+KEYWORD_WEIGHT = 3.0   # a catalogue keyword phrase counts this many times
+NAME_WEIGHT = 1.0      # name, short name and description count once
+LEARN_WEIGHT = 1.0     # each routed question counts once
+NB_CATALOGUE_WEIGHT = 4.0  # in the naive Bayes bags the catalogue counts this many times more
+NB_ALPHA = 0.3         # additive smoothing of the naive Bayes bags
+NB_PRIOR = 0.5         # weight of log P(department) (from the routed questions) in naive Bayes
+NB_SHARE = 0.7         # share of the naive Bayes probability in the final confidence
+TEMPERATURE_NB = 2.0   # softmax temperature of the naive Bayes log-likelihood ratios
+EVIDENCE_FULL = 10.0   # IDF mass of known features under which confidence shrinks to uniform
 
 
 class Router:
-    """Department ranking from the catalogue and moderators' past decisions."""
+    """Department ranking from the catalogue and moderators' past decisions.
+
+    Two scorers over the same folded unigram+bigram features, both updated incrementally by
+    :meth:`learn` (O(features)):
+
+    * *evidence*: per department a bag of the catalogue (name, short name, description once,
+      keywords ``KEYWORD_WEIGHT`` times) plus the routed questions; a question scores
+      ``sum idf(f) * tf / (tf + alpha)`` over its features (saturated, so a department with many
+      examples does not win on common words);
+    * *naive Bayes*: multinomial, catalogue counted ``NB_CATALOGUE_WEIGHT`` times, additive
+      smoothing ``NB_ALPHA``, each feature's log-likelihood ratio weighted by its IDF across
+      departments, plus ``NB_PRIOR`` * log P(department) learned from the routed questions.
+
+    Each is turned into probabilities with a softmax (``temperature`` and ``TEMPERATURE_NB``) and
+    the confidence is ``(1 - NB_SHARE) * evidence + NB_SHARE * naive Bayes``, shrunk towards
+    uniform when the IDF mass of the question's known features is below ``EVIDENCE_FULL``.  With no history the
+    naive Bayes bags are the catalogue alone, so the learned part grows with the examples.
+    :meth:`route` returns ``None`` ("needs a human") below :attr:`floor`."""
 
     def __init__(self, codes: Iterable[str] = (), *, floor: float = 0.35, alpha: float = 2.0,
-                 temperature: float = 1.0) -> None:
+                 temperature: float = 2.0) -> None:
         self.floor = floor
         self.alpha = alpha
         self.temperature = temperature
-        self._counts: dict[str, dict[str, float]] = {}
-        self._totals: dict[str, float] = {}
-        self._df: dict[str, int] = {}
-        self._examples: list[tuple[str, frozenset[str]]] = []
-        self._ex_post: dict[str, list[int]] = {}
-        self._ex_df: dict[str, int] = {}
+        self._counts: dict[str, dict[str, float]] = {}   # evidence bags (catalogue + learned)
+        self._nb: dict[str, dict[str, float]] = {}       # naive Bayes bags
+        self._nb_total: dict[str, float] = {}
+        self._nb_all: dict[str, float] = {}              # feature -> count over all bags
+        self._nb_sum = 0.0
+        self._df: dict[str, int] = {}                    # feature -> departments having it
+        self._examples: dict[str, int] = {}             # department -> routed questions
         for code in codes:
             self._ensure(code)
 
@@ -95,9 +126,11 @@ class Router:
             router._ensure(code)
             for field in ("name", "short", "description"):
                 if dep.get(field):
-                    router._add(code, features(str(dep[field]), courtesies=False), NAME_WEIGHT)
+                    router._add(code, features(str(dep[field]), courtesies=False), NAME_WEIGHT,
+                                NB_CATALOGUE_WEIGHT * NAME_WEIGHT)
             for kw in dep.get("keywords", ()) or ():
-                router._add(code, features(str(kw), courtesies=False), KEYWORD_WEIGHT)
+                router._add(code, features(str(kw), courtesies=False), KEYWORD_WEIGHT,
+                            NB_CATALOGUE_WEIGHT * KEYWORD_WEIGHT)
         return router
 
     @property
@@ -108,92 +141,73 @@ class Router:
     def _ensure(self, code: str) -> dict[str, float]:
         if code not in self._counts:
             self._counts[code] = {}
-            self._totals[code] = 0.0
+            self._nb[code] = {}
+            self._nb_total[code] = 0.0
+            self._examples[code] = 0
         return self._counts[code]
 
-    def _add(self, code: str, feats: list[str], weight: float) -> None:
+    def _add(self, code: str, feats: list[str], weight: float, nb_weight: float) -> None:
         counts = self._ensure(code)
+        nb, nb_all = self._nb[code], self._nb_all
         for f in feats:
             if f not in counts:
                 self._df[f] = self._df.get(f, 0) + 1
             counts[f] = counts.get(f, 0.0) + weight
-        self._totals[code] += weight * len(feats)
+            nb[f] = nb.get(f, 0.0) + nb_weight
+            nb_all[f] = nb_all.get(f, 0.0) + nb_weight
+        self._nb_total[code] += nb_weight * len(feats)
+        self._nb_sum += nb_weight * len(feats)
 
     def learn(self, text: str, department_code: str) -> None:
-        """Record a moderator's routing decision (adds the text's features to the department
-        and keeps the text as an example for nearest-neighbour voting)."""
-        feats = features(text)
-        self._add(department_code, feats, LEARN_WEIGHT)
-        fs = frozenset(feats)
-        idx = len(self._examples)
-        self._examples.append((department_code, fs))
-        for f in fs:
-            self._ex_post.setdefault(f, []).append(idx)
-            self._ex_df[f] = self._ex_df.get(f, 0) + 1
+        """Record a moderator's routing decision (adds the text's features to the department)."""
+        # binary per question: a word repeated in one question is not more evidence
+        self._add(department_code, list(dict.fromkeys(features(text))), LEARN_WEIGHT, LEARN_WEIGHT)
+        self._examples[department_code] += 1
 
-    def _neighbours(self, feats: list[str]) -> dict[str, float]:
-        """Sum of the cosine similarities of the ``KNN`` most similar learned examples, per code."""
-        if not self._examples:
-            return {}
-        n = len(self._examples) + 1
-        def idf(f: str) -> float:
-            return math.log(n / (self._ex_df.get(f, 0) + 0.5))
-        q = set(feats)
-        qn = sum(idf(f) ** 2 for f in q) or 1.0
-        acc: dict[int, float] = {}
-        for f in q:
-            post = self._ex_post.get(f)
-            if not post or len(post) > 2000:
-                continue
-            w = idf(f) ** 2
-            for i in post:
-                acc[i] = acc.get(i, 0.0) + w
-        best = sorted(acc.items(), key=lambda kv: -kv[1])[:KNN * 4]
-        sims = []
-        for i, shared in best:
-            code, fs = self._examples[i]
-            dn = sum(idf(f) ** 2 for f in fs) or 1.0
-            sims.append((shared / math.sqrt(qn * dn), code))
-        sims.sort(reverse=True)
-        out: dict[str, float] = {}
-        for s, code in sims[:KNN]:
-            out[code] = out.get(code, 0.0) + s
-        return out
-
-    def _scores(self, text: str) -> dict[str, float]:
-        """Positive evidence per department: sum over the query's features of
-        idf * tf / (tf + K), with tf the feature's weight in the department's bag."""
-        feats = set(features(text))
+    def _scores(self, feats: set[str]) -> tuple[dict[str, float], dict[str, float], float]:
+        """(evidence, naive Bayes) scores per department for a question's feature set, and the
+        IDF mass of its known features."""
         n_dep = len(self._counts) or 1
-        weights = {f: math.log((n_dep + 1) / (self._df[f] + 0.5)) for f in feats if f in self._df}
+        idf = {f: math.log((n_dep + 1) / (self._df[f] + 0.5)) for f in feats if f in self._df}
         k = self.alpha
-        scores: dict[str, float] = {}
+        a = NB_ALPHA
+        vocab = len(self._nb_all) or 1
+        log = math.log
+        background = {f: log((self._nb_all[f] + a) / (self._nb_sum + a * vocab)) for f in idf}
+        n_ex = sum(self._examples.values())
+        evidence: dict[str, float] = {}
+        bayes: dict[str, float] = {}
         for code, counts in self._counts.items():
             s = 0.0
-            for f, w in weights.items():
+            for f, w in idf.items():
                 tf = counts.get(f)
                 if tf:
                     s += w * tf / (tf + k)
-            scores[code] = s
-        return scores
+            evidence[code] = s
+            nb = self._nb[code]
+            denom = log(self._nb_total[code] + a * vocab)
+            b = sum(w * (log(nb.get(f, 0.0) + a) - denom - background[f]) for f, w in idf.items())
+            bayes[code] = b + NB_PRIOR * log((self._examples[code] + 1) / (n_ex + n_dep))
+        return evidence, bayes, sum(idf.values())
+
+    @staticmethod
+    def _softmax(scores: dict[str, float], temperature: float) -> dict[str, float]:
+        top = max(scores.values())
+        exps = {c: math.exp((s - top) / temperature) for c, s in scores.items()}
+        total = sum(exps.values())
+        return {c: e / total for c, e in exps.items()}
 
     def rank(self, text: str, limit: int = 3) -> list[Route]:
-        """Departments for ``text``, best first, with confidences 0-1 (summing to 1 over all):
-        a softmax over the naive-Bayes scores, mixed with nearest-neighbour votes of learned
-        examples in proportion to how similar the nearest example is."""
-        scores = self._scores(text)
-        if not scores:
+        """Departments for ``text``, best first, with confidences 0-1 (summing to 1 over all)."""
+        if not self._counts:
             return []
-        top = max(scores.values())
-        exps = {c: math.exp((s - top) / self.temperature) for c, s in scores.items()}
-        total = sum(exps.values())
-        probs = {c: e / total for c, e in exps.items()}
-        votes = self._neighbours(features(text))
-        if votes:
-            vt = sum(votes.values())
-            beta = min(KNN_MAX_WEIGHT, max(votes.values()) / KNN)
-            beta = KNN_MAX_WEIGHT * min(1.0, vt / KNN * 2)
-            probs = {c: (1 - beta) * p + beta * votes.get(c, 0.0) / vt for c, p in probs.items()}
+        evidence, bayes, mass = self._scores(set(features(text)))
+        pe = self._softmax(evidence, self.temperature)
+        pb = self._softmax(bayes, TEMPERATURE_NB)
+        # little known vocabulary (greetings only, off-topic words): shrink towards uniform
+        cov = min(1.0, mass / EVIDENCE_FULL)
+        uniform = (1.0 - cov) / len(pe)
+        probs = {c: cov * ((1 - NB_SHARE) * pe[c] + NB_SHARE * pb[c]) + uniform for c in pe}
         ranked = sorted(probs.items(), key=lambda kv: -kv[1])
         return [Route(c, round(p, 4)) for c, p in ranked[:limit]]
 

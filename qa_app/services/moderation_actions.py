@@ -74,12 +74,7 @@ def _stale_message(question_id: int) -> str:
 
 def _check_version(question: Question, expected_version: int | None) -> None:
     if expected_version is not None and question.version != expected_version:
-        raise Conflict(
-            _(
-                "Someone else changed question #%(id)d a moment ago. Here is its current state; please check it and try again."
-            )
-            % {"id": question.id}
-        )
+        raise Conflict(_stale_message(question.id))
 
 
 async def _commit(ctx: ActionContext, question: Question) -> None:
@@ -88,12 +83,7 @@ async def _commit(ctx: ActionContext, question: Question) -> None:
         await ctx.db.commit()
     except StaleDataError as exc:
         await ctx.db.rollback()
-        raise Conflict(
-            _(
-                "Someone else changed question #%(id)d a moment ago. Here is its current state; please check it and try again."
-            )
-            % {"id": question.id}
-        ) from exc
+        raise Conflict(_stale_message(question.id)) from exc
 
 
 def _snapshot(question: Question) -> dict[str, Any]:
