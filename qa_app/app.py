@@ -41,13 +41,14 @@ from qa_app.web import errors as error_handlers
 from qa_app.web.admin import AdminController
 from qa_app.web.api import ApiController
 from qa_app.web.auth import API_PREFIX, AuthController, RotatingSessionConfig, UserMiddleware
+from qa_app.web.department import DepartmentController
 from qa_app.web.deps import provide_actor, provide_db, provide_runtime
 from qa_app.web.intake import IntakeController
-from qa_app.web.live import LivePublisher, moderation_socket, workspace_socket
+from qa_app.web.live import LivePublisher, department_socket, moderation_socket, workspace_socket
 from qa_app.web.moderation import ModerationController
 from qa_app.web.operator import ImportController, OperatorController
 from qa_app.web.public import PublicController, healthz
-from qa_app.web.text import highlight_pii, paragraphs
+from qa_app.web.text import highlight_pii, paragraphs, rich_text
 from qa_app.web.workspace import WorkspaceController
 
 logger = logging.getLogger("qa_app")
@@ -127,6 +128,7 @@ def create_template_environment(settings: Settings) -> Environment:
     environment.globals["ward_list"] = wards_sorted_by_name
     environment.filters["paragraphs"] = paragraphs
     environment.filters["highlight_pii"] = highlight_pii
+    environment.filters["rich_text"] = rich_text
     return environment
 
 
@@ -225,6 +227,8 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None) -> Lit
             OperatorController,
             ImportController,
             ModerationController,
+            DepartmentController,
+            department_socket,
             moderation_socket,
             AuthController,
             WorkspaceController,

@@ -11,9 +11,10 @@ from litestar.response import Redirect
 from sqlalchemy import select
 
 from qa_app.i18n import gettext as _
-from qa_app.models import AuditEvent, EpisodeStatus, Role
+from qa_app.models import AuditEvent, EpisodeStatus, PublicHoliday, Role
 from qa_app.services import departments as department_service
 from qa_app.services import episodes as episode_service
+from qa_app.services import holidays as holiday_service
 from qa_app.services import users as user_service
 from qa_app.services.errors import InvalidInput
 from qa_app.timeutil import parse_local_datetime
@@ -323,6 +324,35 @@ class AdminController(Controller):
             "password": password,
         }
         return await self._users_page(request, db, notice=notice)
+
+    # --- public holidays (skipped in working-day deadlines) -------------------------------------------
+
+    async def _holidays_page(
+        self, request: Request[Any, Any, Any], db: Any, *, errors: dict[str, str] | None = None, status_code: int = 200
+    ) -> Response[str]:
+        days = list(await db.scalars(select(PublicHoliday).order_by(PublicHoliday.day.desc())))
+        return render(
+            request, "admin/holidays.html", {"holidays": days, "errors": errors or {}}, status_code=status_code
+        )
+
+    @get("/holidays", name="list_holidays")
+    async def list_holidays(self, request: Request[Any, Any, Any], db: Db) -> Response[str]:
+        return await self._holidays_page(request, db)
+
+    @post("/holidays", name="add_holiday")
+    async def add_holiday(self, request: Request[Any, Any, Any], db: Db, actor: Actor) -> Response[Any]:
+        form = await request.form()
+        try:
+            await holiday_service.add_holiday(db, actor, field(form, "day"), field(form, "name"))
+        except InvalidInput as exc:
+            await db.rollback()
+            return await self._holidays_page(request, db, errors=exc.errors, status_code=422)
+        return Redirect("/admin/holidays", status_code=303)
+
+    @post("/holidays/{day:str}/delete", name="delete_holiday")
+    async def delete_holiday(self, db: Db, actor: Actor, day: FromPath[str]) -> Redirect:
+        await holiday_service.delete_holiday(db, actor, day)
+        return Redirect("/admin/holidays", status_code=303)
 
     # --- audit ----------------------------------------------------------------------------------
 

@@ -19,11 +19,12 @@ from litestar import WebSocket, websocket
 from litestar.channels import ChannelsPlugin
 from litestar.exceptions import WebSocketDisconnect
 from litestar.params import FromPath
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from qa_app.events import Event, QuestionChanged
 from qa_app.i18n import current_locale
-from qa_app.models import RejectReason, Role, User
+from qa_app.models import Department, Question, RejectReason, Role, User
 from qa_app.security import origin_allowed
 from qa_app.services import departments as department_service
 from qa_app.services import queue as queue_service
@@ -31,6 +32,7 @@ from qa_app.services import users as user_service
 from qa_app.services import workspace
 from qa_app.services.presence import Presence
 from qa_app.services.wards import wards_by_code
+from qa_app.timeutil import to_local, utcnow
 from qa_app.web.auth import runtime_of
 from qa_app.web.moderation import filters_from
 from qa_app.web.rendering import render_string
@@ -144,7 +146,18 @@ class LivePublisher:
                     for code in {event.department_code, event.previous_department_code} - {None}:
                         assert code is not None
                         counts = await workspace.status_counts(db, event.episode_id, department_code=code)
-                        self._channels.publish(self._render_counters(counts, code), department_channel(code))
+                        html = (
+                            self._render_counters(counts, code)
+                            + "\n"
+                            + await department_inbox_html(
+                                db,
+                                self._environment,
+                                code,
+                                event.question_id,
+                                removed=code == event.previous_department_code,
+                            )
+                        )
+                        self._channels.publish(html, department_channel(code))
         finally:
             current_locale.reset(token)
 
@@ -190,6 +203,40 @@ async def board_card_html(
     if incoming:
         return f'<div hx-swap-oob="afterbegin:#queue-incoming">{html}</div>'
     return html
+
+
+async def department_inbox_html(
+    db: AsyncSession, environment: Environment, department_code: str, question_id: int | None, *, removed: bool = False
+) -> str:
+    """The department's inbox counters and, for one question, its row: replaced, added at the top when
+    newly routed, or deleted when it left the department."""
+    from qa_app.services import answers as answer_service
+    from qa_app.web.department import deadline_state
+
+    department = await db.scalar(select(Department).where(Department.code == department_code))
+    if department is None:
+        return ""
+    counts, overdue = await answer_service.inbox_counts(db, department.id)
+    context: dict[str, Any] = {
+        "department": department,
+        "counts": counts,
+        "overdue": overdue,
+        "oob": True,
+        "today": to_local(utcnow()).date(),
+        "deadline_state": deadline_state,
+    }
+    parts = [render_string(environment, "department/inbox.html", context, block="inbox_counters")]
+    if question_id is not None:
+        # Remove the row where it is shown; unless the question left the department, put its fresh row at
+        # the top of the inbox (so newly routed and changed questions come first until the next reload).
+        parts.append(f'<tr id="inbox-row-{question_id}" hx-swap-oob="delete"></tr>')
+        question = None if removed else await db.get(Question, question_id)
+        if question is not None and question.department_id == department.id:
+            row = render_string(
+                environment, "department/_inbox_row.html", {**context, "question": question, "oob": False}
+            )
+            parts.append(f'<tbody hx-swap-oob="afterbegin:#inbox-rows">{row}</tbody>')
+    return "\n".join(parts)
 
 
 async def _serve(
@@ -327,3 +374,66 @@ async def moderation_socket(socket: WebSocket[Any, Any, Any], episode_id: FromPa
 
     with contextlib.suppress(WebSocketDisconnect):
         await _serve(socket, runtime.channels, [moderation_channel(episode_id)], snapshot, still_allowed)
+
+
+@websocket("/ws/department", name="department_socket")
+async def department_socket(socket: WebSocket[Any, Any, Any]) -> None:
+    """An officer's inbox, live: only their own department's channel (admins choose one)."""
+    if not check_origin(socket, required=True):
+        await refuse(socket, 4403)
+        return
+    user: User | None = socket.scope.get("user")  # type: ignore[assignment]
+    if user is None or user.role not in (Role.OFFICER, Role.ADMIN):
+        await refuse(socket, 4401 if user is None else 4403)
+        return
+    asked = socket.query_params.get("department", "")
+    if user.role is Role.OFFICER:
+        own = user.department.code if user.department else None
+        if own is None or (asked and asked != own):
+            await refuse(socket, 4403)
+            return
+        code = own
+    else:
+        code = asked
+    runtime = runtime_of(socket)
+    environment: Environment = socket.app.template_engine.engine  # type: ignore[union-attr]
+    locale = current_locale.get()
+
+    async def snapshot() -> str:
+        from qa_app.services import answers as answer_service
+        from qa_app.web.department import deadline_state
+
+        token = current_locale.set(locale)
+        try:
+            async with runtime.sessionmaker() as db:
+                department = await db.scalar(select(Department).where(Department.code == code))
+                if department is None:
+                    return ""
+                counts, overdue = await answer_service.inbox_counts(db, department.id)
+                questions = await answer_service.inbox(db, department.id)
+                context = {
+                    "department": department,
+                    "counts": counts,
+                    "overdue": overdue,
+                    "oob": True,
+                    "today": to_local(utcnow()).date(),
+                    "deadline_state": deadline_state,
+                }
+                rows = "".join(
+                    render_string(environment, "department/_inbox_row.html", {**context, "question": q, "oob": False})
+                    for q in questions
+                )
+                return (
+                    render_string(environment, "department/inbox.html", context, block="inbox_counters")
+                    + f'\n<tbody id="inbox-rows" hx-swap-oob="true">{rows}</tbody>'
+                )
+        finally:
+            current_locale.reset(token)
+
+    async def still_allowed() -> bool:
+        async with runtime.sessionmaker() as db:
+            fresh = await user_service.get_user(db, user.id)
+        return fresh is not None and fresh.active
+
+    with contextlib.suppress(WebSocketDisconnect):
+        await _serve(socket, runtime.channels, [department_channel(code)], snapshot, still_allowed)

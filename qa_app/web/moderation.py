@@ -12,8 +12,9 @@ from sqlalchemy import select
 from moderation import DuplicateIndex
 from qa_app.events import QuestionChanged
 from qa_app.i18n import gettext as _
-from qa_app.models import Answer, Episode, Question, RejectReason, Role, Submission, User
+from qa_app.models import Answer, Episode, Question, RejectReason, RerouteRequest, Role, Submission, User
 from qa_app.runtime import Runtime
+from qa_app.services import answers as answer_service
 from qa_app.services import audit as audit_service
 from qa_app.services import departments as department_service
 from qa_app.services import episodes as episode_service
@@ -348,6 +349,33 @@ class ModerationController(Controller):
         except DomainError:
             await db.rollback()
             raise
+        return Redirect(f"/moderation/questions/{question_id}#answers", status_code=303)
+
+    @post("/reroutes/{request_id:int}/decide", name="moderation_decide_reroute")
+    async def decide_reroute(
+        self, request: Request[Any, Any, Any], db: Db, runtime: RuntimeDep, actor: Actor, request_id: FromPath[int]
+    ) -> Response[Any]:
+        form = await request.form()
+        reroute = await db.get(RerouteRequest, request_id)
+        if reroute is None:
+            raise NotFound(_("No pending re-routing request."))
+        question_id = reroute.question_id
+        ctx = answer_service.Ctx(db=db, actor=actor, publisher=runtime.publisher, engines=runtime.engines)
+        await answer_service.decide_reroute(
+            ctx,
+            request_id,
+            accept=field(form, "decision") == "accept",
+            department_code=field(form, "department"),
+            note=field(form, "note"),
+        )
+        return Redirect(f"/moderation/questions/{question_id}", status_code=303)
+
+    @post("/questions/{question_id:int}/publish", name="moderation_publish_answer")
+    async def publish_answer(
+        self, request: Request[Any, Any, Any], db: Db, runtime: RuntimeDep, actor: Actor, question_id: FromPath[int]
+    ) -> Response[Any]:
+        ctx = answer_service.Ctx(db=db, actor=actor, publisher=runtime.publisher, engines=runtime.engines)
+        await answer_service.publish_answer(ctx, question_id)
         return Redirect(f"/moderation/questions/{question_id}#answers", status_code=303)
 
     @get("/settings", name="moderation_settings")

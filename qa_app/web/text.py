@@ -37,3 +37,58 @@ def highlight_pii(text: str | None) -> Markup:
         position = finding.end
     pieces.append(escape(text[position:]))
     return Markup("").join(pieces)
+
+
+_URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)]")
+_LINK = re.compile(r"\[([^\]\n]{1,200})\]\((https?://[^\s)]+)\)")
+_BULLET = re.compile(r"^\s*[-*•]\s+")
+_NUMBERED = re.compile(r"^\s*\d{1,3}[.)]\s+")
+
+
+def _inline(text: str) -> Markup:
+    """Escape a line, then turn ``[text](https://…)`` and bare http(s) URLs into safe links."""
+    pieces: list[Markup] = []
+    position = 0
+    for match in _LINK.finditer(text):
+        pieces.append(_autolink(text[position : match.start()]))
+        pieces.append(
+            Markup('<a href="{}" rel="nofollow noopener noreferrer">{}</a>').format(match.group(2), match.group(1))
+        )
+        position = match.end()
+    pieces.append(_autolink(text[position:]))
+    return Markup("").join(pieces)
+
+
+def _autolink(text: str) -> Markup:
+    pieces: list[Markup] = []
+    position = 0
+    for match in _URL.finditer(text):
+        pieces.append(escape(text[position : match.start()]))
+        url = match.group(0)
+        pieces.append(Markup('<a href="{}" rel="nofollow noopener noreferrer">{}</a>').format(url, url))
+        position = match.end()
+    pieces.append(escape(text[position:]))
+    return Markup("").join(pieces)
+
+
+def rich_text(text: str | None) -> Markup:
+    """Light formatting for answers: paragraphs, "- " bullet and "1." numbered lists, http(s) links.
+
+    Everything the author wrote is escaped; only tags made here reach the page, so no script, event
+    handler or ``javascript:`` link can get through.
+    """
+    if not text:
+        return Markup("")
+    blocks = [b.strip("\n") for b in _BLANK_LINES.split(text.replace("\r\n", "\n")) if b.strip()]
+    html: list[Markup] = []
+    for block in blocks:
+        lines = [line for line in block.split("\n") if line.strip()]
+        if all(_BULLET.match(line) for line in lines):
+            items = Markup("").join(Markup("<li>{}</li>").format(_inline(_BULLET.sub("", line))) for line in lines)
+            html.append(Markup("<ul>{}</ul>").format(items))
+        elif all(_NUMBERED.match(line) for line in lines):
+            items = Markup("").join(Markup("<li>{}</li>").format(_inline(_NUMBERED.sub("", line))) for line in lines)
+            html.append(Markup("<ol>{}</ol>").format(items))
+        else:
+            html.append(Markup("<p>{}</p>").format(Markup("<br>").join(_inline(line) for line in lines)))
+    return Markup("\n").join(html)

@@ -28,9 +28,18 @@ def board(live_server: LiveServer) -> tuple[LiveServer, list[int]]:
         await make_staff(db)
         await make_user(db, "moderator2", Role.MODERATOR)
         episode = await make_episode(db, title="Kỳ hai biên tập viên", slug="ky-hai-bien-tap")
-        return [(await intake.submit(db, ModerationEngines(), RecordingPublisher(), episode,
-                                     intake.SubmissionForm(text=t, idempotency_key=str(n)))).question_id
-                for n, t in enumerate(TEXTS)]
+        return [
+            (
+                await intake.submit(
+                    db,
+                    ModerationEngines(),
+                    RecordingPublisher(),
+                    episode,
+                    intake.SubmissionForm(text=t, idempotency_key=str(n)),
+                )
+            ).question_id
+            for n, t in enumerate(TEXTS)
+        ]
 
     return live_server, run_db(live_server.settings, work)
 
@@ -59,7 +68,9 @@ def test_two_moderators(board: tuple[LiveServer, list[int]], page_factory: Any) 
 
     # The second moderator opens question 2 to edit its wording; meanwhile the first one raises its priority.
     second.goto(server.url + f"/moderation/questions/{ids[1]}")
-    second.get_by_label("Nội dung người dân", exact=False).fill("Đèn đường trên đường Lê Văn Việt hư đã lâu, đề nghị sửa.")
+    second.get_by_label("Nội dung người dân", exact=False).fill(
+        "Đèn đường trên đường Lê Văn Việt hư đã lâu, đề nghị sửa."
+    )
     first.locator(f"#question-card-{ids[1]}").get_by_role("button", name="Ưu tiên", exact=False).click()
     first.locator(f"#question-card-{ids[1]}.priority-1").wait_for(timeout=5000)
     # The first moderator's board shows who is editing the card.
