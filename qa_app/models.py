@@ -247,6 +247,11 @@ class Question(Base):
     __table_args__ = (
         Index("ix_question_episode_status", "episode_id", "status"),
         Index("ix_question_episode_department", "episode_id", "department_id"),
+        # The moderation queue's orderings (migration 0002); all-descending orders scan them backwards.
+        Index("ix_question_queue_priority", "episode_id", "priority", "created_at", "id"),
+        Index("ix_question_queue_status_priority", "episode_id", "status", "priority", "created_at", "id"),
+        Index("ix_question_queue_created", "episode_id", "created_at", "id"),
+        Index("ix_question_department_due", "department_id", "status", "due_date"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

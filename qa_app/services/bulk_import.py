@@ -61,6 +61,8 @@ async def import_rows(
     report = ImportReport()
     episode_id = episode.id
     for row in rows:
+        # A refused or repeated row rolls the session back, which expires the episode: load it again.
+        episode = await db.get(Episode, episode_id) or episode
         ward_code = _ward_code(row.ward)
         form = intake.SubmissionForm(
             text=row.text,
@@ -78,7 +80,6 @@ async def import_rows(
             result = await intake.submit(db, engines, publisher, episode, form, actor=actor, trusted=actor is None)
         except DomainError as exc:
             await db.rollback()
-            episode = await db.get(Episode, episode_id) or episode
             message = "; ".join(getattr(exc, "errors", {}).values()) or exc.message
             report.errors.append(RowError(line=row.line, message=message, values=[row.text[:80]]))
             continue

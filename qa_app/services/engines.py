@@ -9,6 +9,7 @@ the source of truth; an index only proposes candidates, which services re-check 
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -19,6 +20,7 @@ from qa_app.models import Department, Episode, Question, QuestionStatus
 
 # Questions that can be matched: everything except the emptied shells of merges.
 INDEXED_STATUSES = [s for s in QuestionStatus if s is not QuestionStatus.MERGED]
+CATCH_UP_SECONDS = 1.0
 
 
 @dataclass
@@ -27,6 +29,7 @@ class EpisodeIndex:
     last_id: int = 0
     fillers: tuple[str, ...] = ()
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    checked_at: float = 0.0
 
 
 class ModerationEngines:
@@ -47,8 +50,13 @@ class ModerationEngines:
                 if entry is None:
                     entry = await self._build(db, episode)
                     self._indexes[episode.id] = entry
-        async with entry.lock:
-            await self._catch_up(db, episode.id, entry)
+        # Questions made by other workers (or the import command) are picked up at most once a second:
+        # this worker's own are indexed as they are made.
+        now = time.monotonic()
+        if now - entry.checked_at >= CATCH_UP_SECONDS:
+            async with entry.lock:
+                await self._catch_up(db, episode.id, entry)
+                entry.checked_at = now
         self._apply_settings(entry, episode)
         return entry.index
 

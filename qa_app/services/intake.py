@@ -253,10 +253,9 @@ async def submit(
     if episode.status not in ACCEPTING_STATUSES:
         raise Conflict(_("This episode is not accepting questions at the moment."))
     data = clean(form, staff=staff)
-    existing = await _existing(db, episode.id, data.idempotency_key, form.fingerprint)
-    if existing is not None:
-        return await _result_for(db, existing)
-
+    episode_id = episode.id  # a rollback below expires the instance
+    # No look-up of the idempotency key first: the unique constraint catches a repeat (see below), so
+    # the common case costs one round trip less.
     index = await engines.index_for(db, episode)
     joined_question: Question | None = None
     suggestions: list[list[Any]] = []
@@ -270,19 +269,12 @@ async def submit(
             raise NotFound(_("This question can no longer be joined. Please send your own question."))
     else:
         matches = index.candidates(data.text, limit=5)
-        if matches:
-            statuses = dict(
-                (
-                    await db.execute(
-                        select(Question.id, Question.status).where(Question.id.in_([int(m.key) for m in matches]))
-                    )
-                ).all()
-            )
-            live = [m for m in matches if statuses.get(int(m.key)) in MERGEABLE_STATUSES]
-            best = live[0] if live else None
-            if best is not None and best.score >= index.auto_merge_threshold:
-                joined_question = await db.get(Question, int(best.key))
-            suggestions = [[int(m.key), round(m.score, 1)] for m in matches if m is not best or not joined_question]
+        best = matches[0] if matches else None
+        if best is not None and best.score >= index.auto_merge_threshold:
+            candidate = await db.get(Question, int(best.key))
+            if candidate is not None and candidate.status in MERGEABLE_STATUSES:
+                joined_question = candidate
+        suggestions = [[int(m.key), round(m.score, 1)] for m in matches if joined_question is None or m is not best]
 
     now = utcnow()
     submission = Submission(
@@ -305,6 +297,9 @@ async def submit(
         entered_by_id=actor.id if actor else None,
     )
     created: Question | None = None
+    # Read before the commit: nothing needs to be loaded again afterwards.
+    status = joined_question.status if joined_question is not None else QuestionStatus.NEW
+    department_code = joined_question.department.code if joined_question and joined_question.department else None
     if joined_question is not None:
         submission.question_id = joined_question.id
         submission.original_question_id = joined_question.id
@@ -342,7 +337,7 @@ async def submit(
     except IntegrityError:
         # The same idempotency key or import row committed meanwhile (a double click): answer with it.
         await db.rollback()
-        again = await _existing(db, episode.id, data.idempotency_key, form.fingerprint)
+        again = await _existing(db, episode_id, data.idempotency_key, form.fingerprint)
         if again is None:
             raise
         return await _result_for(db, again)
@@ -364,12 +359,6 @@ async def submit(
 
     if created is not None:
         engines.indexed(episode.id, created.id, created.public_text)
-    department_code = None
-    status = created.status if created is not None else QuestionStatus.NEW
-    if joined_question is not None:
-        await db.refresh(joined_question)
-        status = joined_question.status
-        department_code = joined_question.department.code if joined_question.department else None
     await publisher.publish(
         QuestionChanged(
             episode_id=episode.id,

@@ -108,7 +108,11 @@ async def queue_page(db: AsyncSession, episode_id: int, filters: QueueFilter, pe
     total = int(await db.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0)
     pages = max(1, -(-total // per_page))
     page = min(max(1, filters.page), pages)
-    questions = list(await db.scalars(_ordered(query, filters.sort).offset((page - 1) * per_page).limit(per_page)))
+    # Deferred join: find the page's ids on the index alone, then load only those rows.
+    ids_query = _ordered(query.with_only_columns(Question.id), filters.sort)
+    ids = list(await db.scalars(ids_query.offset((page - 1) * per_page).limit(per_page)))
+    loaded = {q.id: q for q in await db.scalars(select(Question).where(Question.id.in_(ids)))} if ids else {}
+    questions = [loaded[i] for i in ids if i in loaded]
     return QueuePage(await cards_for(db, questions), total, page, pages, filters)
 
 

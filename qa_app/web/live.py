@@ -24,16 +24,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from qa_app.events import Event, QuestionChanged
 from qa_app.i18n import current_locale
-from qa_app.models import Department, Question, RejectReason, Role, User
+from qa_app.models import Department, Question, Role, User
 from qa_app.security import origin_allowed
 from qa_app.services import departments as department_service
 from qa_app.services import queue as queue_service
 from qa_app.services import users as user_service
 from qa_app.services import workspace
 from qa_app.services.presence import Presence
-from qa_app.services.wards import wards_by_code
 from qa_app.timeutil import to_local, utcnow
 from qa_app.web.auth import runtime_of
+from qa_app.web.board import card_context
 from qa_app.web.moderation import filters_from
 from qa_app.web.rendering import render_string
 
@@ -68,6 +68,7 @@ class LivePublisher:
     """
 
     MAX_QUEUE = 10_000
+    MAX_LIVE_ARRIVALS = 10
 
     def __init__(
         self,
@@ -84,6 +85,7 @@ class LivePublisher:
         self._locale = locale
         self._queue: asyncio.Queue[Event] | None = None
         self._worker: asyncio.Task[None] | None = None
+        self._departments_cache: tuple[float, list[Department]] | None = None
 
     async def publish(self, event: Event) -> None:
         if self._worker is None or self._worker.done():
@@ -99,14 +101,16 @@ class LivePublisher:
         assert self._queue is not None
         while True:
             batch = [await self._queue.get()]
+            # Publish at once when alone; under load, what arrived while the previous batch was being
+            # rendered forms the next batch (300 submissions a second become a few batches).
+            await asyncio.sleep(0)
             while not self._queue.empty():
                 batch.append(self._queue.get_nowait())
-            for event in dict.fromkeys(batch):  # identical events in a burst are rendered once
-                # A failed render must never stop the stream of later events.
-                try:
-                    await self._publish(event)
-                except Exception:
-                    logger.exception("could not publish %r", event)
+            # A failed render must never stop the stream of later events.
+            try:
+                await self._publish_batch(batch)
+            except Exception:
+                logger.exception("could not publish %d events", len(batch))
 
     async def close(self) -> None:
         if self._worker is not None:
@@ -115,51 +119,74 @@ class LivePublisher:
                 await self._worker
             self._worker = None
 
-    async def _publish(self, event: Event) -> None:
-        if event.episode_id is None:
-            return
+    async def _departments(self, db: AsyncSession) -> list[Department]:
+        """The active departments for the cards' route selects, cached briefly (they rarely change)."""
+        now = asyncio.get_running_loop().time()
+        if self._departments_cache is None or now - self._departments_cache[0] > 30:
+            self._departments_cache = (now, await department_service.list_departments(db, active_only=True))
+        return self._departments_cache[1]
+
+    async def _publish_batch(self, batch: list[Event]) -> None:
+        episodes: dict[int, list[Event]] = {}
+        for event in dict.fromkeys(batch):
+            if event.episode_id is not None:
+                episodes.setdefault(event.episode_id, []).append(event)
         token = current_locale.set(self._locale)
         try:
-            async with self._sessionmaker() as db:
-                counts = await workspace.status_counts(db, event.episode_id)
-                parts = [
-                    self._render_counters(counts, None),
-                    render_string(
-                        self._environment,
-                        "moderation/queue.html",
-                        {"counts": counts, "oob": True, "episode": _EpisodeRef(event.episode_id)},
-                        block="counters",
-                    ),
-                ]
-                if isinstance(event, QuestionChanged):
-                    parts.append(
-                        await board_card_html(
-                            db,
-                            self._environment,
-                            self._presence,
-                            event.question_id,
-                            incoming=event.action == "submitted",
-                        )
-                    )
-                self._channels.publish("\n".join(parts), moderation_channel(event.episode_id))
-                if isinstance(event, QuestionChanged):
-                    for code in {event.department_code, event.previous_department_code} - {None}:
-                        assert code is not None
-                        counts = await workspace.status_counts(db, event.episode_id, department_code=code)
-                        html = (
-                            self._render_counters(counts, code)
-                            + "\n"
-                            + await department_inbox_html(
-                                db,
-                                self._environment,
-                                code,
-                                event.question_id,
-                                removed=code == event.previous_department_code,
-                            )
-                        )
-                        self._channels.publish(html, department_channel(code))
+            for episode_id, events in episodes.items():
+                await self._publish_episode(episode_id, events)
         finally:
             current_locale.reset(token)
+
+    async def _publish_episode(self, episode_id: int, events: list[Event]) -> None:
+        changes = [e for e in events if isinstance(e, QuestionChanged)]
+        # Arrivals (new questions, new voices on existing ones) can come by hundreds a second: the
+        # boards get the newest few cards live; the counters show them all and a reload shows the rest.
+        arrivals = list(dict.fromkeys(e.question_id for e in changes if e.action in ("submitted", "joined")))
+        arrivals = arrivals[-self.MAX_LIVE_ARRIVALS :]
+        new_ids = {e.question_id for e in changes if e.action == "submitted"}
+        edited = list(dict.fromkeys(e.question_id for e in changes if e.action not in ("submitted", "joined")))
+        shown = list(dict.fromkeys(edited + arrivals))
+        departments_touched: dict[str, dict[int, bool]] = {}
+        for change in changes:
+            if change.action in ("submitted", "joined") and change.question_id not in arrivals:
+                continue
+            if change.department_code:
+                departments_touched.setdefault(change.department_code, {})[change.question_id] = False
+            if change.previous_department_code and change.previous_department_code != change.department_code:
+                departments_touched.setdefault(change.previous_department_code, {})[change.question_id] = True
+        # Load everything, release the connection (SQLite has one), then render.
+        async with self._sessionmaker() as db:
+            counts = await workspace.status_counts(db, episode_id)
+            questions = {q.id: q for q in await db.scalars(select(Question).where(Question.id.in_(shown)))}
+            cards = {c.question.id: c for c in await queue_service.cards_for(db, list(questions.values()))}
+            context = card_context(await self._departments(db), await self._presence.editors(shown), csrf_input="")
+            department_views = [
+                await load_department_view(db, code, episode_id, touched)
+                for code, touched in departments_touched.items()
+            ]
+        parts = [
+            self._render_counters(counts, None),
+            render_string(
+                self._environment,
+                "moderation/queue.html",
+                {"counts": counts, "oob": True, "episode": _EpisodeRef(episode_id)},
+                block="counters",
+            ),
+        ]
+        for question_id in shown:
+            card = cards.get(question_id)
+            if card is not None:
+                parts.append(render_card_fragment(self._environment, context, card, incoming=question_id in new_ids))
+        self._channels.publish("\n".join(parts), moderation_channel(episode_id))
+        for view in department_views:
+            if view is not None:
+                html = (
+                    self._render_counters(view.episode_counts, view.department.code)
+                    + "\n"
+                    + render_department_view(self._environment, view)
+                )
+                self._channels.publish(html, department_channel(view.department.code))
 
     def _render_counters(self, counts: dict[str, int], department_code: str | None) -> str:
         return render_string(
@@ -178,60 +205,76 @@ class _EpisodeRef:
 
 
 async def board_context(db: AsyncSession, presence: Presence, question_ids: list[int]) -> dict[str, Any]:
-    return {
-        "departments": await department_service.list_departments(db, active_only=True),
-        "wards": wards_by_code(),
-        "reject_reasons": list(RejectReason),
-        "editors": await presence.editors(question_ids),
-        # Live fragments carry no CSRF field: htmx sends the token from <body hx-headers> with every request.
-        "csrf_input": "",
-        "message": None,
-    }
+    departments = await department_service.list_departments(db, active_only=True)
+    return card_context(departments, await presence.editors(question_ids), csrf_input="")
 
 
-async def board_card_html(
-    db: AsyncSession, environment: Environment, presence: Presence, question_id: int, *, incoming: bool = False
+def render_card_fragment(
+    environment: Environment, context: dict[str, Any], card: queue_service.Card, *, incoming: bool = False
 ) -> str:
     """A question card as an out-of-band fragment: replaces the card where it is shown, or for a new
     question, goes to the top of the "just arrived" strip."""
-    card = await queue_service.card(db, question_id)
-    if card is None:
-        return ""
-    context = await board_context(db, presence, [question_id])
-    context.update(card=card, oob=not incoming)
-    html = render_string(environment, "moderation/_card.html", context)
+    html = render_string(environment, "moderation/_card.html", {**context, "card": card, "oob": not incoming})
     if incoming:
         return f'<div hx-swap-oob="afterbegin:#queue-incoming">{html}</div>'
     return html
 
 
-async def department_inbox_html(
-    db: AsyncSession, environment: Environment, department_code: str, question_id: int | None, *, removed: bool = False
+async def board_card_html(
+    db: AsyncSession, environment: Environment, presence: Presence, question_id: int, *, incoming: bool = False
 ) -> str:
-    """The department's inbox counters and, for one question, its row: replaced, added at the top when
-    newly routed, or deleted when it left the department."""
+    card = await queue_service.card(db, question_id)
+    if card is None:
+        return ""
+    context = await board_context(db, presence, [question_id])
+    return render_card_fragment(environment, context, card, incoming=incoming)
+
+
+@dataclass
+class DepartmentView:
+    department: Department
+    episode_counts: dict[str, int]
+    counts: dict[str, int]
+    overdue: int
+    rows: list[tuple[int, Question | None]]  # (question id, fresh question or None when it left)
+
+
+async def load_department_view(
+    db: AsyncSession, code: str, episode_id: int, touched: dict[int, bool]
+) -> DepartmentView | None:
+    """What a department's inbox needs after some of its questions changed (``touched``: id → left it)."""
     from qa_app.services import answers as answer_service
+
+    department = await db.scalar(select(Department).where(Department.code == code))
+    if department is None:
+        return None
+    counts, overdue = await answer_service.inbox_counts(db, department.id)
+    fresh = {q.id: q for q in await db.scalars(select(Question).where(Question.id.in_(list(touched))))}
+    rows = [
+        (qid, None if left or fresh.get(qid) is None or fresh[qid].department_id != department.id else fresh[qid])
+        for qid, left in touched.items()
+    ]
+    episode_counts = await workspace.status_counts(db, episode_id, department_code=code)
+    return DepartmentView(department, episode_counts, counts, overdue, rows)
+
+
+def render_department_view(environment: Environment, view: DepartmentView) -> str:
+    """Inbox counters, and each changed row: removed where shown, then (unless the question left the
+    department) put at the top of the inbox."""
     from qa_app.web.department import deadline_state
 
-    department = await db.scalar(select(Department).where(Department.code == department_code))
-    if department is None:
-        return ""
-    counts, overdue = await answer_service.inbox_counts(db, department.id)
     context: dict[str, Any] = {
-        "department": department,
-        "counts": counts,
-        "overdue": overdue,
+        "department": view.department,
+        "counts": view.counts,
+        "overdue": view.overdue,
         "oob": True,
         "today": to_local(utcnow()).date(),
         "deadline_state": deadline_state,
     }
     parts = [render_string(environment, "department/inbox.html", context, block="inbox_counters")]
-    if question_id is not None:
-        # Remove the row where it is shown; unless the question left the department, put its fresh row at
-        # the top of the inbox (so newly routed and changed questions come first until the next reload).
+    for question_id, question in view.rows:
         parts.append(f'<tr id="inbox-row-{question_id}" hx-swap-oob="delete"></tr>')
-        question = None if removed else await db.get(Question, question_id)
-        if question is not None and question.department_id == department.id:
+        if question is not None:
             row = render_string(
                 environment, "department/_inbox_row.html", {**context, "question": question, "oob": False}
             )

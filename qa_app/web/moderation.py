@@ -12,7 +12,7 @@ from sqlalchemy import select
 from moderation import DuplicateIndex
 from qa_app.events import QuestionChanged
 from qa_app.i18n import gettext as _
-from qa_app.models import Answer, Episode, Question, RejectReason, RerouteRequest, Role, Submission, User
+from qa_app.models import Answer, Episode, Question, RerouteRequest, Role, Submission, User
 from qa_app.runtime import Runtime
 from qa_app.services import answers as answer_service
 from qa_app.services import audit as audit_service
@@ -22,8 +22,8 @@ from qa_app.services import moderation_actions as actions
 from qa_app.services import queue as queue_service
 from qa_app.services import workspace
 from qa_app.services.errors import Conflict, DomainError, InvalidInput, NotFound
-from qa_app.services.wards import wards_by_code
 from qa_app.web.auth import requires, safe_next
+from qa_app.web.board import card_context
 from qa_app.web.deps import Actor, Db, RuntimeDep
 from qa_app.web.forms import field, int_field
 from qa_app.web.rendering import render
@@ -51,14 +51,10 @@ def filters_from(
     )
 
 
-async def board_context(db: Any, runtime: Runtime, episode: Episode) -> dict[str, Any]:
+async def board_context(db: Any, runtime: Runtime, episode: Episode, question_ids: list[int]) -> dict[str, Any]:
     """What every card needs besides itself: departments to route to, who edits what."""
-    return {
-        "episode": episode,
-        "departments": await department_service.list_departments(db, active_only=True),
-        "wards": wards_by_code(),
-        "reject_reasons": list(RejectReason),
-    }
+    departments = await department_service.list_departments(db, active_only=True)
+    return {"episode": episode, **card_context(departments, await runtime.presence.editors(question_ids))}
 
 
 async def render_card(
@@ -74,9 +70,8 @@ async def render_card(
     if card is None:
         raise NotFound(_("No such question."))
     episode = await episode_service.get_episode(db, card.question.episode_id)
-    editors = await runtime.presence.editors([question_id])
-    context = await board_context(db, runtime, episode)
-    context.update(card=card, editors=editors, message=message, oob=False)
+    context = await board_context(db, runtime, episode, [question_id])
+    context.update(card=card, message=message, oob=False)
     headers = {"HX-Retarget": f"#question-card-{question_id}", "HX-Reswap": "outerHTML"} if message else None
     return render(request, "moderation/_card.html", context, status_code=status_code, headers=headers)
 
@@ -110,13 +105,9 @@ class ModerationController(Controller):
         context: dict[str, Any] = {"episode": current, "episodes": await episode_service.list_episodes(db)}
         if current is not None:
             page_data = await queue_service.queue_page(db, current.id, filters)
-            context.update(await board_context(db, runtime, current))
+            context.update(await board_context(db, runtime, current, [c.question.id for c in page_data.cards]))
             context.update(
-                page=page_data,
-                filters=filters,
-                counts=await workspace.status_counts(db, current.id),
-                editors=await runtime.presence.editors([c.question.id for c in page_data.cards]),
-                oob=False,
+                page=page_data, filters=filters, counts=await workspace.status_counts(db, current.id), oob=False
             )
         block = "queue" if request.headers.get("hx-request") and request.headers.get("hx-target") == "queue" else None
         return render(request, "moderation/queue.html", context, block=block)
@@ -140,15 +131,15 @@ class ModerationController(Controller):
         history = await audit_service.history(db, "question", question_id)
         undone = {event.note for event in history if event.action == "question.undo"}
         merged_here = list(await db.scalars(select(Question).where(Question.merged_into_id == question_id)))
-        context = await board_context(db, runtime, episode)
+        context = await board_context(db, runtime, episode, [question_id])
         context.update(
+            reroute=await answer_service.pending_reroute(db, question_id),
             card=card,
             submissions=submissions,
             answers=answers,
             history=history,
             undone=undone,
             merged_here=merged_here,
-            editors=await runtime.presence.editors([question_id]),
             oob=False,
             message=None,
         )

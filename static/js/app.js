@@ -81,6 +81,16 @@
     }
   });
 
+  // <select data-selected="x">: options are rendered once per page and shared by every card; each card
+  // says which one is pre-selected (the current or suggested department).
+  function preselect(root) {
+    root.querySelectorAll("select[data-selected]").forEach(function (select) {
+      if (!select.dataset.applied) { select.value = select.dataset.selected; select.dataset.applied = "1"; }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { preselect(document); });
+  document.addEventListener("htmx:load", function (event) { preselect(event.target.parentElement || document); });
+
   // Live regions show whether their websocket is connected; the ws extension reconnects by itself
   // and the server sends a fresh snapshot on every (re)connect.
   function setLiveState(element, state) {

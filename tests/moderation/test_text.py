@@ -91,13 +91,16 @@ def test_nfc_nfd_same(s: str) -> None:
     assert fold(unicodedata.normalize("NFD", s)) == fold(s)
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    ("Hẻm ngập nặng. Tôi đã gọi tổng đài mấy lần mà vẫn không ai nghe máy.", "hẻm ngập nặng"),
-    ("Đèn đường hư, gia đình tôi rất bức xúc vì chuyện này kéo dài", "đèn đường hư"),
-    ("Chuyện này không phải của riêng nhà tôi mà cả hẻm đều bị, rác ứ đọng", "rác ứ đọng"),
-    ("Xi chào chương trình. Rác ứ đọng đầu hẻm", "rác ứ đọng đầu hẻm"),
-    ("Gọi công an phường mà không thấy ai đến", "gọi công an phường mà không thấy ai đến"),
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Hẻm ngập nặng. Tôi đã gọi tổng đài mấy lần mà vẫn không ai nghe máy.", "hẻm ngập nặng"),
+        ("Đèn đường hư, gia đình tôi rất bức xúc vì chuyện này kéo dài", "đèn đường hư"),
+        ("Chuyện này không phải của riêng nhà tôi mà cả hẻm đều bị, rác ứ đọng", "rác ứ đọng"),
+        ("Xi chào chương trình. Rác ứ đọng đầu hẻm", "rác ứ đọng đầu hẻm"),
+        ("Gọi công an phường mà không thấy ai đến", "gọi công an phường mà không thấy ai đến"),
+    ],
+)
 def test_match_text_drops_meta_statements(raw: str, expected: str) -> None:
     from moderation.text import match_text
 
