@@ -41,8 +41,7 @@ def cmd_cluster(args: argparse.Namespace, out: TextIO) -> None:
         merge = found and found[0].score >= index.auto_merge_threshold
         cluster = cluster_of[found[0].key] if merge else item_id
         cluster_of[item_id] = cluster
-        _dump({"id": item_id, "cluster": cluster,
-               "suggestions": [[m.key, m.score] for m in found]}, out)
+        _dump({"id": item_id, "cluster": cluster, "suggestions": [[m.key, m.score] for m in found]}, out)
         index.add(item_id, text)
 
 
@@ -57,30 +56,88 @@ def cmd_route(args: argparse.Namespace, out: TextIO) -> None:
         text = str(item.get("text", ""))
         ranked = router.rank(text, limit=3)
         best = ranked[0].code if ranked and ranked[0].confidence >= router.floor else None
-        _dump({"id": item.get("id", n), "department": best,
-               "ranked": [[r.code, r.confidence] for r in ranked]}, out)
+        _dump({"id": item.get("id", n), "department": best, "ranked": [[r.code, r.confidence] for r in ranked]}, out)
 
 
 # ----------------------------------------------------------------------------- bench
 
 _TOPICS = [
-    "đăng ký tạm trú", "cấp lại căn cước bị mất", "đổi giấy phép lái xe", "tra cứu phạt nguội",
-    "sang tên xe máy", "làm hộ chiếu", "lý lịch tư pháp", "cấp đổi sổ hồng", "tách thửa đất",
-    "giấy phép xây dựng nhà ở", "mua nhà ở xã hội", "trợ cấp thất nghiệp", "rút bảo hiểm xã hội một lần",
-    "gia hạn thẻ bảo hiểm y tế", "tuyển sinh lớp 6", "tuyển sinh lớp 10", "học phí trường công lập",
-    "đăng ký hộ kinh doanh", "thành lập doanh nghiệp", "khai sinh cho con", "đăng ký kết hôn",
-    "lấn chiếm vỉa hè", "đổ rác trộm", "ngập nước khi mưa", "đèn đường hư", "xe buýt thưa chuyến",
-    "tiếng ồn karaoke", "sốt xuất huyết", "tiêm vắc xin", "bệnh viện quá tải", "nợ lương công nhân",
-    "lương tối thiểu vùng", "thuế bán hàng online", "an toàn thực phẩm quán ăn", "cúp điện",
-    "quy hoạch treo", "lộ giới hẻm", "khiếu nại bồi thường", "tố cáo cán bộ", "ô nhiễm khói nhà máy",
+    "đăng ký tạm trú",
+    "cấp lại căn cước bị mất",
+    "đổi giấy phép lái xe",
+    "tra cứu phạt nguội",
+    "sang tên xe máy",
+    "làm hộ chiếu",
+    "lý lịch tư pháp",
+    "cấp đổi sổ hồng",
+    "tách thửa đất",
+    "giấy phép xây dựng nhà ở",
+    "mua nhà ở xã hội",
+    "trợ cấp thất nghiệp",
+    "rút bảo hiểm xã hội một lần",
+    "gia hạn thẻ bảo hiểm y tế",
+    "tuyển sinh lớp 6",
+    "tuyển sinh lớp 10",
+    "học phí trường công lập",
+    "đăng ký hộ kinh doanh",
+    "thành lập doanh nghiệp",
+    "khai sinh cho con",
+    "đăng ký kết hôn",
+    "lấn chiếm vỉa hè",
+    "đổ rác trộm",
+    "ngập nước khi mưa",
+    "đèn đường hư",
+    "xe buýt thưa chuyến",
+    "tiếng ồn karaoke",
+    "sốt xuất huyết",
+    "tiêm vắc xin",
+    "bệnh viện quá tải",
+    "nợ lương công nhân",
+    "lương tối thiểu vùng",
+    "thuế bán hàng online",
+    "an toàn thực phẩm quán ăn",
+    "cúp điện",
+    "quy hoạch treo",
+    "lộ giới hẻm",
+    "khiếu nại bồi thường",
+    "tố cáo cán bộ",
+    "ô nhiễm khói nhà máy",
 ]
-_INTENTS = ["cần giấy tờ gì", "mất bao lâu", "nộp ở đâu", "lệ phí bao nhiêu", "có được không",
-            "làm thế nào", "ai chịu trách nhiệm", "khi nào được giải quyết"]
+_INTENTS = [
+    "cần giấy tờ gì",
+    "mất bao lâu",
+    "nộp ở đâu",
+    "lệ phí bao nhiêu",
+    "có được không",
+    "làm thế nào",
+    "ai chịu trách nhiệm",
+    "khi nào được giải quyết",
+]
 _OPENERS = ["", "Cho hỏi ", "Xin hỏi ", "Kính gửi lãnh đạo, ", "Dạ cho em hỏi ", "Tôi muốn hỏi "]
-_PLACES = ["phường Bình Thạnh", "phường Tân Định", "xã Củ Chi", "phường Bảy Hiền", "xã Hóc Môn",
-           "phường Sài Gòn", "phường Linh Xuân", "xã Cần Giờ", "phường Vũng Tàu", "phường Thủ Dầu Một"]
-_EXTRAS = ["", "gia đình tôi rất cần", "đã chờ {n} ngày", "năm {y}", "tuyến số {n}",
-           "khoảng {n} triệu", "hẻm {n}", "con tôi {n} tuổi", "ở {p}", "từ tháng {m}"]
+_PLACES = [
+    "phường Bình Thạnh",
+    "phường Tân Định",
+    "xã Củ Chi",
+    "phường Bảy Hiền",
+    "xã Hóc Môn",
+    "phường Sài Gòn",
+    "phường Linh Xuân",
+    "xã Cần Giờ",
+    "phường Vũng Tàu",
+    "phường Thủ Dầu Một",
+]
+_EXTRAS = [
+    "",
+    "gia đình tôi rất cần",
+    "đã chờ {n} ngày",
+    "năm {y}",
+    "tuyến số {n}",
+    "khoảng {n} triệu",
+    "hẻm {n}",
+    "con tôi {n} tuổi",
+    "ở {p}",
+    "từ tháng {m}",
+]
 
 
 def _variant(text: str, rng: random.Random) -> str:
@@ -109,8 +166,9 @@ def synthetic_questions(n: int, seed: int = 7) -> list[str]:
         if out and rng.random() < 0.3:
             out.append(_variant(rng.choice(out), rng))
             continue
-        extra = rng.choice(_EXTRAS).format(n=rng.randint(1, 300), y=rng.randint(2015, 2027),
-                                           p=rng.choice(_PLACES), m=rng.randint(1, 12))
+        extra = rng.choice(_EXTRAS).format(
+            n=rng.randint(1, 300), y=rng.randint(2015, 2027), p=rng.choice(_PLACES), m=rng.randint(1, 12)
+        )
         parts = [rng.choice(_OPENERS) + rng.choice(_TOPICS)]
         if rng.random() < 0.5:
             parts.append(rng.choice(_PLACES))
@@ -211,7 +269,7 @@ def cmd_bench(args: argparse.Namespace, out: TextIO) -> None:
     emit("add_p99_ms", round(_pct(add_ms, 0.99), 3))
     lowered = [t.lower() for t in corpus]
     ex = []
-    for q in (fresh[: args.exhaustive // 2] + dupes[: args.exhaustive - args.exhaustive // 2]):
+    for q in fresh[: args.exhaustive // 2] + dupes[: args.exhaustive - args.exhaustive // 2]:
         s = time.perf_counter()
         process.extract(q.lower(), lowered, scorer=fuzz.token_set_ratio, limit=5)
         ex.append((time.perf_counter() - s) * 1000)
@@ -235,13 +293,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--input", required=True)
     p = sub.add_parser("bench", help="speed and memory of the duplicate index")
     p.add_argument("--size", type=int, default=100_000)
-    p.add_argument("--queries", type=int, default=500,
-                   help="new and duplicate queries timed (each)")
-    p.add_argument("--exhaustive", type=int, default=50,
-                   help="queries timed with the exhaustive rapidfuzz scan")
+    p.add_argument("--queries", type=int, default=500, help="new and duplicate queries timed (each)")
+    p.add_argument("--exhaustive", type=int, default=50, help="queries timed with the exhaustive rapidfuzz scan")
     p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--tracemalloc", action="store_true",
-                   help="also trace Python allocations during the build (slows it ~2x)")
+    p.add_argument(
+        "--tracemalloc", action="store_true", help="also trace Python allocations during the build (slows it ~2x)"
+    )
     args = parser.parse_args(argv)
     out = sys.stdout
     {"cluster": cmd_cluster, "route": cmd_route, "bench": cmd_bench}[args.command](args, out)

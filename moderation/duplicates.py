@@ -51,9 +51,50 @@ class Match:
 _FOLD = fold_char_table()
 _STOP = frozenset(
     [
-        "a", "ah", "vay", "nhe", "oi", "ha", "ne", "thi", "ma", "la", "va", "voi", "cua", "cac", "nhung", "nay",
-        "em", "minh", "cho", "xin", "duoc", "khong", "bi", "roi", "nao", "gi", "ai", "khi", "neu", "hay", "hoac",
-        "mot", "vao", "lai", "o", "co", "toi", "u", "dum", "giup", "nhieu", "lam", "qua", "ak"
+        "a",
+        "ah",
+        "vay",
+        "nhe",
+        "oi",
+        "ha",
+        "ne",
+        "thi",
+        "ma",
+        "la",
+        "va",
+        "voi",
+        "cua",
+        "cac",
+        "nhung",
+        "nay",
+        "em",
+        "minh",
+        "cho",
+        "xin",
+        "duoc",
+        "khong",
+        "bi",
+        "roi",
+        "nao",
+        "gi",
+        "ai",
+        "khi",
+        "neu",
+        "hay",
+        "hoac",
+        "mot",
+        "vao",
+        "lai",
+        "o",
+        "co",
+        "toi",
+        "u",
+        "dum",
+        "giup",
+        "nhieu",
+        "lam",
+        "qua",
+        "ak",
     ]
 )
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
@@ -63,16 +104,20 @@ _INTENTS: dict[str, re.Pattern[str]] = {
     "duration": re.compile(
         r"\b(?:bao lau|may ngay|bao nhieu ngay|mat may|thoi gian (?:giai quyet|cap|xu ly|lam)|"
         r"thoi han|bao gio (?:thi )?(?:co|nhan|xong)|khi nao (?:thi )?(?:co|nhan|xong)|"
-        r"trong vong bao|lau khong|may thang thi|het bao nhieu ngay|mat bao nhieu ngay)\b"),
+        r"trong vong bao|lau khong|may thang thi|het bao nhieu ngay|mat bao nhieu ngay)\b"
+    ),
     "documents": re.compile(
         r"\b(?:giay to (?:gi|nao|can)|ho so (?:gom|gi|can|nhu the nao|ra sao)|can (?:mang|chuan bi|nhung|giay)|"
-        r"gom nhung gi|can nhung gi|nhung giay to|thanh phan ho so|chuan bi (?:ho so|giay))\b"),
+        r"gom nhung gi|can nhung gi|nhung giay to|thanh phan ho so|chuan bi (?:ho so|giay))\b"
+    ),
     "where": re.compile(
         r"\b(?:o dau|noi nao|co quan nao|o phuong hay|lam o dau|nop o dau|gui (?:den|di|toi) dau|"
-        r"dau de|bao (?:cho )?ai|xem o dau|tai dau)\b"),
+        r"dau de|bao (?:cho )?ai|xem o dau|tai dau)\b"
+    ),
     "cost": re.compile(
         r"\b(?:bao nhieu tien|le phi|phi bao nhieu|ton phi|mat phi|chi phi|muc phi|het bao nhieu tien|"
-        r"dong phi|ton bao nhieu|tien phi|mien phi)\b"),
+        r"dong phi|ton bao nhieu|tien phi|mien phi)\b"
+    ),
 }
 
 # literal substrings without which an intent pattern cannot match (a cheap test before the search)
@@ -88,12 +133,51 @@ _ROUTE = re.compile(r"\b(?:tuyen|buyt|xe buyt so|tuyen so|quoc lo|ql|tinh lo|km)
 _YEAR = re.compile(r"\b((?:19|20)\d\d)\b")
 _NUMBER = re.compile(r"\b\d+\b")
 _PLACE_PREFIX = re.compile(
-    r"\b(phuong|xa|quan|huyen|dac khu|duong|thi tran|ap|khu pho)\s+((?:[^\W_]+\s?){1,4})", re.UNICODE)
+    r"\b(phuong|xa|quan|huyen|dac khu|duong|thi tran|ap|khu pho)\s+((?:[^\W_]+\s?){1,4})", re.UNICODE
+)
 _PLACE_STOP = frozenset(
     [
-        "thi", "ma", "la", "va", "voi", "cua", "cac", "nhung", "nay", "em", "toi", "minh", "co", "khong", "bi",
-        "roi", "o", "gan", "tren", "duoi", "truoc", "sau", "moi", "cu", "nao", "hay", "hoac", "de", "thuoc",
-        "ngoai", "noi", "dang", "da", "se", "cung", "khac", "ve", "tai", "nhung", "bi", "nen"
+        "thi",
+        "ma",
+        "la",
+        "va",
+        "voi",
+        "cua",
+        "cac",
+        "nhung",
+        "nay",
+        "em",
+        "toi",
+        "minh",
+        "co",
+        "khong",
+        "bi",
+        "roi",
+        "o",
+        "gan",
+        "tren",
+        "duoi",
+        "truoc",
+        "sau",
+        "moi",
+        "cu",
+        "nao",
+        "hay",
+        "hoac",
+        "de",
+        "thuoc",
+        "ngoai",
+        "noi",
+        "dang",
+        "da",
+        "se",
+        "cung",
+        "khac",
+        "ve",
+        "tai",
+        "nhung",
+        "bi",
+        "nen",
     ]
 )
 
@@ -108,11 +192,11 @@ def _places() -> frozenset[str]:
 class Prepared:
     """A text prepared for matching."""
 
-    key: str                       # folded, stop words removed
-    akey: str                      # accented tokens (same positions), for accent-aware scoring
-    accented: bool                 # the text was typed with diacritics
-    words: tuple[str, ...]         # unigram + bigram features
-    grams: tuple[str, ...]         # character trigram features
+    key: str  # folded, stop words removed
+    akey: str  # accented tokens (same positions), for accent-aware scoring
+    accented: bool  # the text was typed with diacritics
+    words: tuple[str, ...]  # unigram + bigram features
+    grams: tuple[str, ...]  # character trigram features
     numbers: frozenset[tuple[str, str]]
     places: frozenset[str]
     intents: frozenset[str]
@@ -164,7 +248,7 @@ def _token_info(tok: str) -> tuple[str, str, bool, bool, tuple[str, ...]]:
         grams: tuple[str, ...] = ()
         if len(fy) >= 3 and not fy.isdigit():
             p = f"#{fy}#"
-            grams = tuple(p[i:i + 3] for i in range(len(p) - 2))
+            grams = tuple(p[i : i + 3] for i in range(len(p) - 2))
         info = (f, fy, f != tok, stop, grams)
         if len(_TOKEN_CACHE) >= _TOKEN_CACHE_MAX:
             _TOKEN_CACHE.clear()
@@ -193,7 +277,7 @@ def prepare(text: str, fillers: Iterable[str] = ()) -> Prepared:
         for w in uniq:
             if len(w) >= 3 and not w.isdigit():
                 p = f"#{w}#"
-                grams.extend(p[i:i + 3] for i in range(len(p) - 2))
+                grams.extend(p[i : i + 3] for i in range(len(p) - 2))
     words = uniq + [f"{a} {b}" for a, b in pairwise(kept_f)]
     numbers: set[tuple[str, str]] = set()
     if _DIGIT.search(folded):
@@ -207,8 +291,7 @@ def prepare(text: str, fillers: Iterable[str] = ()) -> Prepared:
         for m in _NUMBER.finditer(folded):
             if m.group(0) not in typed:
                 numbers.add(("num", m.group(0)))
-    intents = {name for name, pat in _INTENTS.items()
-               if _hint(folded, _INTENT_HINTS[name]) and pat.search(folded)}
+    intents = {name for name, pat in _INTENTS.items() if _hint(folded, _INTENT_HINTS[name]) and pat.search(folded)}
     return Prepared(
         key=" ".join(kept_f),
         akey=" ".join(kept_a),
@@ -225,9 +308,9 @@ def prepare(text: str, fillers: Iterable[str] = ()) -> Prepared:
 
 _CONTRAST_INTENTS = frozenset({"duration", "documents", "where", "cost"})
 _EMPTY: frozenset = frozenset()
-PENALTY_HARD = 20.0          # different place, year/route/amount, or intent
-CAP_HARD = 50.0              # ... and the score never exceeds this (never an automatic merge)
-PENALTY_NUMBER = 10.0        # other numbers, none in common
+PENALTY_HARD = 20.0  # different place, year/route/amount, or intent
+CAP_HARD = 50.0  # ... and the score never exceeds this (never an automatic merge)
+PENALTY_NUMBER = 10.0  # other numbers, none in common
 CAP_NUMBER = 58.0
 PENALTY_NUMBER_PARTIAL = 4.0  # some numbers in common, some not
 
@@ -277,8 +360,14 @@ def view(p: Prepared) -> View:
     def kind(k: str) -> frozenset[str]:
         return frozenset(v for t, v in nums if t == k) if nums else _EMPTY
 
-    return (p.places, p.intents & _CONTRAST_INTENTS, kind("year"), kind("route"), kind("amount"),
-            frozenset(v for _, v in nums) if nums else _EMPTY)
+    return (
+        p.places,
+        p.intents & _CONTRAST_INTENTS,
+        kind("year"),
+        kind("route"),
+        kind("amount"),
+        frozenset(v for _, v in nums) if nums else _EMPTY,
+    )
 
 
 def _adjust_view(score: float, a: View, b: View) -> float:
@@ -326,13 +415,13 @@ def similarity(a: str | Prepared, b: str | Prepared) -> float:
 
 # ----------------------------------------------------------------------------- index
 
-POOL = 64                  # candidates (best blocking scores) scored with rapidfuzz
-POSTINGS_BUDGET = 8000     # posting entries scanned per query, rarest features first
-MAX_DF_SHARE = 0.05        # features in more than this share of the documents are not scanned
-_MIN_DF_CAP = 400          # ... unless their document frequency is below this
-_GRAM_WEIGHT = 0.35        # blocking weight of a character trigram relative to a word feature
-_WEIGHT_UNIT = 4.0         # blocking: a posting list is counted round(weight / unit) times (1-4)
-_IDF_REFRESH = 0.05        # cosine IDF table and document norms are refreshed at 5 % growth
+POOL = 64  # candidates (best blocking scores) scored with rapidfuzz
+POSTINGS_BUDGET = 8000  # posting entries scanned per query, rarest features first
+MAX_DF_SHARE = 0.05  # features in more than this share of the documents are not scanned
+_MIN_DF_CAP = 400  # ... unless their document frequency is below this
+_GRAM_WEIGHT = 0.35  # blocking weight of a character trigram relative to a word feature
+_WEIGHT_UNIT = 4.0  # blocking: a posting list is counted round(weight / unit) times (1-4)
+_IDF_REFRESH = 0.05  # cosine IDF table and document norms are refreshed at 5 % growth
 
 
 class _Doc:
@@ -341,8 +430,9 @@ class _Doc:
 
     __slots__ = ("accented", "akey", "feats", "grams", "key", "key_", "view")
 
-    def __init__(self, key_: Hashable, p: Prepared, grams: tuple[int, ...], feats: tuple[int, ...],
-                 intern: dict) -> None:
+    def __init__(
+        self, key_: Hashable, p: Prepared, grams: tuple[int, ...], feats: tuple[int, ...], intern: dict
+    ) -> None:
         self.key_ = key_
         self.key = p.key
         self.akey = p.akey if p.accented else ""
@@ -367,8 +457,9 @@ class DuplicateIndex:
     IDF-weighted overlap and scores those with rapidfuzz and the trigram cosine (document norms
     cached, refreshed when the index has grown by 5 %)."""
 
-    def __init__(self, auto_merge_threshold: float = 60.0, suggest_threshold: float = 35.0,
-                 filler_phrases: Iterable[str] = ()) -> None:
+    def __init__(
+        self, auto_merge_threshold: float = 60.0, suggest_threshold: float = 35.0, filler_phrases: Iterable[str] = ()
+    ) -> None:
         self.auto_merge_threshold = float(auto_merge_threshold)
         self.suggest_threshold = float(suggest_threshold)
         self._fillers: tuple[str, ...] = tuple(filler_phrases)
@@ -541,8 +632,14 @@ class DuplicateIndex:
             above.extend(islice(at, POOL - len(above)))
         return above
 
-    def _score_ids(self, q: Prepared, iids: Iterable[int], exclude: Container[Hashable] = frozenset(),
-                   limit: int = 0, threshold: float = 0.0) -> list[tuple[float, _Doc]]:
+    def _score_ids(
+        self,
+        q: Prepared,
+        iids: Iterable[int],
+        exclude: Container[Hashable] = frozenset(),
+        limit: int = 0,
+        threshold: float = 0.0,
+    ) -> list[tuple[float, _Doc]]:
         """(score, document) for the documents ``iids`` (removed and excluded ones skipped).
 
         With ``limit``, documents are scored in decreasing trigram cosine and scoring stops when

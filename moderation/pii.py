@@ -32,7 +32,16 @@ MASK_TOKENS: dict[str, str] = {
     "email": "[email]",
     "id_number": "[số giấy tờ]",
     "house_number": "[số nhà]",
+    "name": "[họ tên]",
 }
+
+# "Tôi tên Nguyễn Văn An", "em là Trần Thị B", "cháu tên là Lê Minh": a self-introduced full name.
+_NAME_INTRO = re.compile(r"\b(?:toi|em|minh|chau|con|tui)\s+(?:ten\s+la|ten|la)\s+")
+_WORD = re.compile(r"[^\W\d_]+")
+# A full name starts with a family name: this keeps "tôi là Giáo viên…" or "em là Sinh viên…" unmasked.
+_SURNAMES = frozenset(
+    ["nguyen", "tran", "le", "pham", "hoang", "huynh", "phan", "vu", "vo", "dang", "bui", "do", "ho", "ngo", "duong", "ly", "dinh", "doan", "lam", "mai", "truong", "to", "chau", "cao", "luu", "ta", "thai", "trinh", "quach", "ha", "la", "luong", "kieu", "tang", "trieu", "tu", "vuong", "phung", "dao", "chu", "giang", "mac", "tong", "hua", "than", "kim", "diep", "ninh", "khuc", "nghiem", "quan", "au", "dam", "thach", "lai", "lu", "mau", "van", "tieu", "ong", "son", "tham", "cu", "cung", "ung", "yen"]
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,9 +62,7 @@ class Masked:
 
 
 _EMAIL = re.compile(r"(?<![\w.+-])[a-z0-9][a-z0-9._%+-]*@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}")
-_PHONE = re.compile(
-    r"(?<![\w+])(?:\(?\+\s?84\)?|\(?84\)?|\(0|0)[\s.\-]?\(?\d(?:\)?[\s.\-]{0,2}\(?\d){7,10}(?!\d)"
-)
+_PHONE = re.compile(r"(?<![\w+])(?:\(?\+\s?84\)?|\(?84\)?|\(0|0)[\s.\-]?\(?\d(?:\)?[\s.\-]{0,2}\(?\d){7,10}(?!\d)")
 _ID_GROUPED = re.compile(r"(?<![\d\w])\d{3}[ .]\d{3}[ .]\d{3}[ .]\d{3}(?![\d\w])")
 _ID = re.compile(r"(?<![\d\w])(?:\d{10}-\d{3}|\d{9,13})(?![\d\w])")
 _HOUSE_AFTER_WORD = re.compile(
@@ -71,8 +78,7 @@ _NOT_STREET_BEFORE = re.compile(r"(?:buyt|tuyen|xe|lop|nam|phuong|quan|so|hang|n
 
 def _nfc_map(text: str) -> tuple[str, list[int], list[int]]:
     """NFC version of ``text`` with, per NFC char, its start and end in the original."""
-    if text.isascii() or (unicodedata.is_normalized("NFC", text)
-                          and not any(map(unicodedata.combining, text))):
+    if text.isascii() or (unicodedata.is_normalized("NFC", text) and not any(map(unicodedata.combining, text))):
         return text, list(range(len(text))), list(range(1, len(text) + 1))
     out: list[str] = []
     starts: list[int] = []
@@ -137,43 +143,56 @@ def _find(nfc: str) -> list[tuple[str, int, int]]:
     # cheap necessary conditions before the searches: "@" for e-mails, 8+ digits for phones,
     # 9+ for ID numbers, "/" for slash house numbers
     n_digits = len(_DIGITS.findall(shadow))
-    for m in (_EMAIL.finditer(shadow) if "@" in shadow else ()):
+    for m in _EMAIL.finditer(shadow) if "@" in shadow else ():
         add("email", m.start(), m.end())
-    for m in (_PHONE.finditer(shadow) if n_digits >= 8 else ()):
+    for m in _PHONE.finditer(shadow) if n_digits >= 8 else ():
         text = m.group(0)
         start = m.start()
         if text.startswith("(") and ")" not in text:
             start += 1
         if _phone_ok(text):
             add("phone", start, m.end())
-    for pattern in ((_ID_GROUPED, _ID) if n_digits >= 9 else ()):
+    for pattern in (_ID_GROUPED, _ID) if n_digits >= 9 else ():
         for m in pattern.finditer(shadow):
             add("id_number", m.start(), m.end())
     for m in _HOUSE_AFTER_WORD.finditer(shadow):
         add("house_number", m.start(1), m.end(1))
-    for m in (_SLASH.finditer(shadow) if "/" in shadow else ()):
+    for m in _SLASH.finditer(shadow) if "/" in shadow else ():
         parts = m.group(1).split("/")
         last = re.sub(r"\D", "", parts[-1])
         if len(last) == 4:  # a date 01/7/2025 or a scale 1/2000
             continue
-        before = shadow[max(0, m.start() - 12):m.start()]
+        before = shadow[max(0, m.start() - 12) : m.start()]
         if _NOT_STREET_BEFORE.search(before):
             continue
         if re.search(r"\b(?:o|tai|nha|dia chi|d/c|so)\s*:?\s*$", before) or _is_upper_word_at(nfc, m.end()):
             add("house_number", m.start(1), m.end(1))
     for m in _NUM_LETTER.finditer(shadow):
-        before = shadow[max(0, m.start() - 12):m.start()]
+        before = shadow[max(0, m.start() - 12) : m.start()]
         if _NOT_STREET_BEFORE.search(before) or re.search(r"\d\s*$", before):
             continue
         if (nfc[m.end(1) - 1].isupper() or nfc[m.end(1) - 2].isupper()) and (
-                _is_upper_word_at(nfc, m.end()) or re.search(r"\b(?:o|tai|nha|dia chi)\s*:?\s*$", before)):
+            _is_upper_word_at(nfc, m.end()) or re.search(r"\b(?:o|tai|nha|dia chi)\s*:?\s*$", before)
+        ):
             add("house_number", m.start(1), m.end(1))
     for m in _NUM_STREET.finditer(shadow):
-        before = shadow[max(0, m.start(1) - 16):m.start(1)]
+        before = shadow[max(0, m.start(1) - 16) : m.start(1)]
         if re.search(r"(?:buyt|tuyen|xe)\s+so\s*$", before):
             continue
         if _is_upper_word_at(nfc, m.end(1)):
             add("house_number", m.start(1), m.end(1))
+    for m in _NAME_INTRO.finditer(shadow) if " ten" in shadow or " la " in shadow else ():
+        name_start = name_end = m.end()
+        words = 0
+        for word in _WORD.finditer(nfc, m.end()):
+            if (word.start() != name_end and nfc[name_end : word.start()].strip()) or not word.group(0)[0].isupper():
+                break
+            name_end = word.end()
+            words += 1
+            if words == 4:
+                break
+        if words >= 2 and shadow[name_start:name_end].split()[0] in _SURNAMES:
+            add("name", name_start, name_end)
     spans.sort(key=lambda s: s[1])
     return spans
 
@@ -189,7 +208,7 @@ def mask_pii(text: str) -> Masked:
     parts: list[str] = []
     pos = 0
     for f in found:
-        parts.append(text[pos:f.start])
+        parts.append(text[pos : f.start])
         parts.append(MASK_TOKENS[f.kind])
         pos = f.end
     parts.append(text[pos:])
@@ -203,11 +222,12 @@ def remove_pii(text: str) -> str:
     """``text`` with every finding of :func:`mask_pii` replaced by a space (for matching)."""
     if _PII_TRIGGER.search(text) is None:  # every finding has a digit or an "@"
         return text
-    found = mask_pii(text).found
+    # Names are masked for display only: matching and routing keep their words (tuned that way).
+    found = [f for f in mask_pii(text).found if f.kind != "name"]
     parts: list[str] = []
     pos = 0
     for f in found:
-        parts.append(text[pos:f.start])
+        parts.append(text[pos : f.start])
         parts.append(" ")
         pos = f.end
     parts.append(text[pos:])

@@ -29,21 +29,162 @@ _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 # typed without diacritics in a text typed without diacritics.
 _STOP_ACCENTED = frozenset(
     [
-        "à", "ạ", "ah", "vậy", "nhé", "ơi", "ơ", "hả", "nè", "thì", "mà", "là", "và", "với", "của", "các",
-        "những", "này", "em", "mình", "cho", "xin", "được", "không", "bị", "rồi", "nào", "gì", "ai", "khi", "nếu",
-        "hay", "hoặc", "một", "vào", "lại", "ở", "có", "tôi", "ừ", "u", "giúp", "nhiều", "làm", "quá", "để",
-        "đến", "từ", "trên", "sau", "sẽ", "đã", "đang", "cũng", "như", "thế", "phải", "muốn", "cần", "sao", "bao",
-        "lâu", "đâu", "hỏi", "nhờ", "vẫn", "còn", "chưa", "mới", "rất", "anh", "chị", "ông", "bà", "cháu", "con",
-        "chúng", "ta", "họ", "đây", "đó", "kia", "ấy", "nữa", "thôi", "luôn", "rằng", "nên", "vì", "nhưng"
+        "à",
+        "ạ",
+        "ah",
+        "vậy",
+        "nhé",
+        "ơi",
+        "ơ",
+        "hả",
+        "nè",
+        "thì",
+        "mà",
+        "là",
+        "và",
+        "với",
+        "của",
+        "các",
+        "những",
+        "này",
+        "em",
+        "mình",
+        "cho",
+        "xin",
+        "được",
+        "không",
+        "bị",
+        "rồi",
+        "nào",
+        "gì",
+        "ai",
+        "khi",
+        "nếu",
+        "hay",
+        "hoặc",
+        "một",
+        "vào",
+        "lại",
+        "ở",
+        "có",
+        "tôi",
+        "ừ",
+        "u",
+        "giúp",
+        "nhiều",
+        "làm",
+        "quá",
+        "để",
+        "đến",
+        "từ",
+        "trên",
+        "sau",
+        "sẽ",
+        "đã",
+        "đang",
+        "cũng",
+        "như",
+        "thế",
+        "phải",
+        "muốn",
+        "cần",
+        "sao",
+        "bao",
+        "lâu",
+        "đâu",
+        "hỏi",
+        "nhờ",
+        "vẫn",
+        "còn",
+        "chưa",
+        "mới",
+        "rất",
+        "anh",
+        "chị",
+        "ông",
+        "bà",
+        "cháu",
+        "con",
+        "chúng",
+        "ta",
+        "họ",
+        "đây",
+        "đó",
+        "kia",
+        "ấy",
+        "nữa",
+        "thôi",
+        "luôn",
+        "rằng",
+        "nên",
+        "vì",
+        "nhưng",
     ]
 )
 _STOP = frozenset(
     [
-        "a", "ah", "vay", "nhe", "oi", "ha", "ne", "thi", "ma", "la", "va", "voi", "cua", "cac", "nhung", "nay",
-        "em", "minh", "cho", "xin", "duoc", "khong", "bi", "roi", "nao", "gi", "ai", "khi", "neu", "hay", "hoac",
-        "mot", "vao", "lai", "o", "co", "toi", "u", "giup", "nhieu", "lam", "qua", "de", "den", "tu", "tren",
-        "sau", "so", "hoi", "phai", "muon", "can", "sao", "bao", "lau", "dau", "the", "nhu", "da", "dang", "se",
-        "cung"
+        "a",
+        "ah",
+        "vay",
+        "nhe",
+        "oi",
+        "ha",
+        "ne",
+        "thi",
+        "ma",
+        "la",
+        "va",
+        "voi",
+        "cua",
+        "cac",
+        "nhung",
+        "nay",
+        "em",
+        "minh",
+        "cho",
+        "xin",
+        "duoc",
+        "khong",
+        "bi",
+        "roi",
+        "nao",
+        "gi",
+        "ai",
+        "khi",
+        "neu",
+        "hay",
+        "hoac",
+        "mot",
+        "vao",
+        "lai",
+        "o",
+        "co",
+        "toi",
+        "u",
+        "giup",
+        "nhieu",
+        "lam",
+        "qua",
+        "de",
+        "den",
+        "tu",
+        "tren",
+        "sau",
+        "so",
+        "hoi",
+        "phai",
+        "muon",
+        "can",
+        "sao",
+        "bao",
+        "lau",
+        "dau",
+        "the",
+        "nhu",
+        "da",
+        "dang",
+        "se",
+        "cung",
     ]
 )
 _CITY = re.compile(r"\b(?:tại |ở |tai )?(?:thành phố hồ chí minh|thanh pho ho chi minh)\b")
@@ -65,20 +206,23 @@ def features(text: str, *, courtesies: bool = True) -> list[str]:
     raw = _TOKEN.findall(canon)
     folded = [t.translate(_FOLD) for t in raw]
     accented = sum(f != t for f, t in zip(folded, raw, strict=True)) >= 0.3 * len(raw) if raw else False
-    toks = [f for t, f in zip(raw, folded, strict=True)
-            if not f.isdigit() and t not in _STOP_ACCENTED and (accented or f not in _STOP)]
+    toks = [
+        f
+        for t, f in zip(raw, folded, strict=True)
+        if not f.isdigit() and t not in _STOP_ACCENTED and (accented or f not in _STOP)
+    ]
     return toks + [f"{a} {b}" for a, b in pairwise(toks)]
 
 
-KEYWORD_WEIGHT = 3.0   # a catalogue keyword phrase counts this many times
-NAME_WEIGHT = 1.0      # name, short name and description count once
-LEARN_WEIGHT = 1.0     # each routed question counts once
+KEYWORD_WEIGHT = 3.0  # a catalogue keyword phrase counts this many times
+NAME_WEIGHT = 1.0  # name, short name and description count once
+LEARN_WEIGHT = 1.0  # each routed question counts once
 NB_CATALOGUE_WEIGHT = 4.0  # in the naive Bayes bags the catalogue counts this many times more
-NB_ALPHA = 0.3         # additive smoothing of the naive Bayes bags
-NB_PRIOR = 0.5         # weight of log P(department) (from the routed questions) in naive Bayes
-NB_SHARE = 0.7         # share of the naive Bayes probability in the final confidence
-TEMPERATURE_NB = 2.0   # softmax temperature of the naive Bayes log-likelihood ratios
-EVIDENCE_FULL = 10.0   # IDF mass of known features under which confidence shrinks to uniform
+NB_ALPHA = 0.3  # additive smoothing of the naive Bayes bags
+NB_PRIOR = 0.5  # weight of log P(department) (from the routed questions) in naive Bayes
+NB_SHARE = 0.7  # share of the naive Bayes probability in the final confidence
+TEMPERATURE_NB = 2.0  # softmax temperature of the naive Bayes log-likelihood ratios
+EVIDENCE_FULL = 10.0  # IDF mass of known features under which confidence shrinks to uniform
 
 
 class Router:
@@ -101,18 +245,19 @@ class Router:
     naive Bayes bags are the catalogue alone, so the learned part grows with the examples.
     :meth:`route` returns ``None`` ("needs a human") below :attr:`floor`."""
 
-    def __init__(self, codes: Iterable[str] = (), *, floor: float = 0.35, alpha: float = 2.0,
-                 temperature: float = 2.0) -> None:
+    def __init__(
+        self, codes: Iterable[str] = (), *, floor: float = 0.35, alpha: float = 2.0, temperature: float = 2.0
+    ) -> None:
         self.floor = floor
         self.alpha = alpha
         self.temperature = temperature
-        self._counts: dict[str, dict[str, float]] = {}   # evidence bags (catalogue + learned)
-        self._nb: dict[str, dict[str, float]] = {}       # naive Bayes bags
+        self._counts: dict[str, dict[str, float]] = {}  # evidence bags (catalogue + learned)
+        self._nb: dict[str, dict[str, float]] = {}  # naive Bayes bags
         self._nb_total: dict[str, float] = {}
-        self._nb_all: dict[str, float] = {}              # feature -> count over all bags
+        self._nb_all: dict[str, float] = {}  # feature -> count over all bags
         self._nb_sum = 0.0
-        self._df: dict[str, int] = {}                    # feature -> departments having it
-        self._examples: dict[str, int] = {}             # department -> routed questions
+        self._df: dict[str, int] = {}  # feature -> departments having it
+        self._examples: dict[str, int] = {}  # department -> routed questions
         for code in codes:
             self._ensure(code)
 
@@ -126,11 +271,16 @@ class Router:
             router._ensure(code)
             for field in ("name", "short", "description"):
                 if dep.get(field):
-                    router._add(code, features(str(dep[field]), courtesies=False), NAME_WEIGHT,
-                                NB_CATALOGUE_WEIGHT * NAME_WEIGHT)
+                    router._add(
+                        code,
+                        features(str(dep[field]), courtesies=False),
+                        NAME_WEIGHT,
+                        NB_CATALOGUE_WEIGHT * NAME_WEIGHT,
+                    )
             for kw in dep.get("keywords", ()) or ():
-                router._add(code, features(str(kw), courtesies=False), KEYWORD_WEIGHT,
-                            NB_CATALOGUE_WEIGHT * KEYWORD_WEIGHT)
+                router._add(
+                    code, features(str(kw), courtesies=False), KEYWORD_WEIGHT, NB_CATALOGUE_WEIGHT * KEYWORD_WEIGHT
+                )
         return router
 
     @property

@@ -38,8 +38,15 @@ __all__ = [
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 _SPACES = dict.fromkeys(map(ord, "\u00a0\u2007\u202f\u2009\u200a\u2002\u2003\u3000\t\r\n\f\v"), " ")
 _FULLWIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
-_PUNCT = {ord("\u2026"): "...", ord("\u2018"): "'", ord("\u2019"): "'", ord("\u201c"): '"',
-          ord("\u201d"): '"', ord("\u2013"): "-", ord("\u2014"): "-"}
+_PUNCT = {
+    ord("\u2026"): "...",
+    ord("\u2018"): "'",
+    ord("\u2019"): "'",
+    ord("\u201c"): '"',
+    ord("\u201d"): '"',
+    ord("\u2013"): "-",
+    ord("\u2014"): "-",
+}
 _CLEAN_TABLE: dict[int, str | int | None] = {**_ZERO_WIDTH, **_SPACES, **_FULLWIDTH, **_PUNCT}
 _MULTISPACE = re.compile(r" {2,}")
 
@@ -63,14 +70,89 @@ _TONE_BY_LETTER = {v: k for k, v in _TONES.items()}
 _VOWELS = set("aăâeêioôơuưy")
 _MODIFIED = set("ăâêôơư")
 _INITIALS = {
-    "", "b", "c", "ch", "d", "đ", "g", "gh", "gi", "h", "k", "kh", "l", "m", "n", "ng", "ngh",
-    "nh", "p", "ph", "qu", "r", "s", "t", "th", "tr", "v", "x",
+    "",
+    "b",
+    "c",
+    "ch",
+    "d",
+    "đ",
+    "g",
+    "gh",
+    "gi",
+    "h",
+    "k",
+    "kh",
+    "l",
+    "m",
+    "n",
+    "ng",
+    "ngh",
+    "nh",
+    "p",
+    "ph",
+    "qu",
+    "r",
+    "s",
+    "t",
+    "th",
+    "tr",
+    "v",
+    "x",
 }
 _NUCLEI = {
-    "a", "ă", "â", "e", "ê", "i", "o", "ô", "ơ", "u", "ư", "y",
-    "ai", "ao", "au", "ay", "âu", "ây", "eo", "êu", "ia", "iê", "iu", "oa", "oă", "oe", "oi",
-    "ôi", "ơi", "ua", "uâ", "uê", "ui", "uô", "uơ", "uy", "ưa", "ưi", "ưu", "ươ", "yê",
-    "iêu", "oai", "oay", "oeo", "uây", "uôi", "uya", "uyê", "uyu", "ươi", "ươu", "yêu",
+    "a",
+    "ă",
+    "â",
+    "e",
+    "ê",
+    "i",
+    "o",
+    "ô",
+    "ơ",
+    "u",
+    "ư",
+    "y",
+    "ai",
+    "ao",
+    "au",
+    "ay",
+    "âu",
+    "ây",
+    "eo",
+    "êu",
+    "ia",
+    "iê",
+    "iu",
+    "oa",
+    "oă",
+    "oe",
+    "oi",
+    "ôi",
+    "ơi",
+    "ua",
+    "uâ",
+    "uê",
+    "ui",
+    "uô",
+    "uơ",
+    "uy",
+    "ưa",
+    "ưi",
+    "ưu",
+    "ươ",
+    "yê",
+    "iêu",
+    "oai",
+    "oay",
+    "oeo",
+    "uây",
+    "uôi",
+    "uya",
+    "uyê",
+    "uyu",
+    "ươi",
+    "ươu",
+    "yêu",
 }
 _FINALS = {"", "c", "ch", "m", "n", "ng", "nh", "p", "t"}
 _STOP_FINALS = {"c", "ch", "p", "t"}
@@ -135,7 +217,7 @@ def _apply_tone(base: str, tone: str | None) -> str | None:
         return None
     k = _tone_index(nucleus, final)
     marked = unicodedata.normalize("NFC", nucleus[k] + tone)
-    return initial + nucleus[:k] + marked + nucleus[k + 1:] + final
+    return initial + nucleus[:k] + marked + nucleus[k + 1 :] + final
 
 
 def is_syllable(word: str) -> bool:
@@ -227,15 +309,51 @@ def _fold_raw(text: str) -> str:
 
 _TELEX_DOUBLE = {"a": "â", "e": "ê", "o": "ô"}
 _TELEX_W = {"a": "ă", "o": "ơ", "u": "ư"}
-_VNI_MOD = {("a", "6"): "â", ("e", "6"): "ê", ("o", "6"): "ô", ("a", "8"): "ă", ("o", "7"): "ơ",
-            ("u", "7"): "ư", ("d", "9"): "đ"}
+_VNI_MOD = {
+    ("a", "6"): "â",
+    ("e", "6"): "ê",
+    ("o", "6"): "ô",
+    ("a", "8"): "ă",
+    ("o", "7"): "ơ",
+    ("u", "7"): "ư",
+    ("d", "9"): "đ",
+}
 _VNI_TONE = {"1": "\u0301", "2": "\u0300", "3": "\u0309", "4": "\u0303", "5": "\u0323"}
 # words typed without diacritics that look like telex but are loanwords
-_LOANWORDS = frozenset({
-    "bus", "gas", "app", "web", "file", "online", "email", "wifi", "zalo", "facebook", "tour",
-    "vneid", "vssid", "karaoke", "upload", "clip", "shop", "camera", "video", "internet", "apec",
-    "covid", "hotline", "homestay", "buffet", "taxi", "grab", "container", "laptop", "iphone",
-})
+_LOANWORDS = frozenset(
+    {
+        "bus",
+        "gas",
+        "app",
+        "web",
+        "file",
+        "online",
+        "email",
+        "wifi",
+        "zalo",
+        "facebook",
+        "tour",
+        "vneid",
+        "vssid",
+        "karaoke",
+        "upload",
+        "clip",
+        "shop",
+        "camera",
+        "video",
+        "internet",
+        "apec",
+        "covid",
+        "hotline",
+        "homestay",
+        "buffet",
+        "taxi",
+        "grab",
+        "container",
+        "laptop",
+        "iphone",
+    }
+)
 
 
 def _telex(word: str) -> str | None:
@@ -255,7 +373,7 @@ def _telex(word: str) -> str | None:
         elif c in _TELEX_DOUBLE and nxt == c:
             out.append(_TELEX_DOUBLE[c])
             i += 2
-        elif c == "u" and nxt == "o" and body[i + 2:i + 3] == "w":
+        elif c == "u" and nxt == "o" and body[i + 2 : i + 3] == "w":
             out.append("ươ")
             i += 3
         elif c in _TELEX_W and nxt == "w":
@@ -312,8 +430,9 @@ def repair_token(word: str) -> str:
             for cand in (_telex(word), _telex(_dedup_keep_telex(word))):
                 if cand is not None:
                     return cand
-        elif word[0].isalpha() and any(c.isdigit() for c in word) and all(
-                c.isalpha() or c in "123456789" for c in word):
+        elif (
+            word[0].isalpha() and any(c.isdigit() for c in word) and all(c.isalpha() or c in "123456789" for c in word)
+        ):
             cand = _vni(word)
             if cand is not None:
                 return cand
@@ -333,8 +452,7 @@ def _dedup_keep_telex(word: str) -> str:
 
 # multi-word / punctuated forms, applied on the normalised (lower-case) text
 _PHRASES: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"\b(?:tp\.?\s?hcm|tp\.?\s?hồ chí minh|thành phố hcm|tphcm|tp\.hcm|hcmc)\b"),
-     "thành phố hồ chí minh"),
+    (re.compile(r"\b(?:tp\.?\s?hcm|tp\.?\s?hồ chí minh|thành phố hcm|tphcm|tp\.hcm|hcmc)\b"), "thành phố hồ chí minh"),
     (re.compile(r"\bsài gòn\b"), "thành phố hồ chí minh"),
     (re.compile(r"\bgd\s?(?:&|và|-)?\s?đt\b|\bgdđt\b"), "giáo dục và đào tạo"),
     (re.compile(r"\bnn\s?(?:&|và|-)\s?mt\b"), "nông nghiệp và môi trường"),
@@ -357,30 +475,97 @@ _PHRASES: list[tuple[re.Pattern[str], str]] = [
 
 # single tokens (exact lower-case form) -> expansion
 _TOKENS: dict[str, str] = {
-    "ko": "không", "k": "không", "hông": "không", "hok": "không", "khg": "không", "kg": "không",
-    "khong": "không", "hem": "không",
-    "dc": "được", "đc": "được", "dk": "được", "đk": "đăng ký", "đky": "đăng ký", "dky": "đăng ký",
-    "bn": "bao nhiêu", "bnhiu": "bao nhiêu", "j": "gì", "vs": "với", "mn": "mọi người",
-    "mng": "mọi người", "tui": "tôi", "t": "tôi", "e": "em", "ad": "chương trình",
-    "cty": "công ty", "tt": "thủ tục", "bh": "bảo hiểm", "bít": "biết", "bit": "biết",
-    "nc": "nước", "ng": "người", "nguoi": "người", "ntn": "như thế nào", "sao": "sao",
-    "trc": "trước", "r": "rồi", "ròi": "rồi", "lun": "luôn", "dụ": "vụ",
-    "ubnd": "ủy ban nhân dân", "hđnd": "hội đồng nhân dân", "hdnd": "hội đồng nhân dân",
-    "hcm": "thành phố hồ chí minh", "tphcm": "thành phố hồ chí minh", "sg": "thành phố hồ chí minh",
-    "cccd": "căn cước", "cmnd": "căn cước", "cmt": "căn cước", "gplx": "giấy phép lái xe",
-    "gpxd": "giấy phép xây dựng", "gcn": "giấy chứng nhận", "gcnqsdđ": "sổ đỏ", "qsdđ": "sổ đỏ",
-    "gcnqsdd": "sổ đỏ", "qsdd": "sổ đỏ",
-    "bhxh": "bảo hiểm xã hội", "bhyt": "bảo hiểm y tế", "bhtn": "bảo hiểm thất nghiệp",
-    "lltp": "lý lịch tư pháp", "hkd": "hộ kinh doanh", "dn": "doanh nghiệp", "mst": "mã số thuế",
-    "attp": "an toàn thực phẩm", "vsattp": "vệ sinh an toàn thực phẩm", "noxh": "nhà ở xã hội",
-    "kp": "khu phố", "tdp": "tổ dân phố", "kdc": "khu dân cư", "csgt": "cảnh sát giao thông",
-    "nđ": "nghị định", "qđ": "quyết định", "nq": "nghị quyết", "cv": "công văn",
-    "pccc": "phòng cháy chữa cháy", "thpt": "trung học phổ thông", "thcs": "trung học cơ sở",
-    "tnhh": "trách nhiệm hữu hạn", "đkkd": "đăng ký kinh doanh", "gpkd": "giấy phép kinh doanh",
-    "lđtbxh": "lao động thương binh và xã hội", "tnmt": "tài nguyên và môi trường",
-    "sđt": "", "sdt": "", "đt": "điện thoại", "dt": "điện thoại",
-    "bus": "buýt", "online": "trực tuyến", "web": "trang web", "app": "ứng dụng",
-    "trieu": "triệu", "tr": "triệu",
+    "ko": "không",
+    "k": "không",
+    "hông": "không",
+    "hok": "không",
+    "khg": "không",
+    "kg": "không",
+    "khong": "không",
+    "hem": "không",
+    "dc": "được",
+    "đc": "được",
+    "dk": "được",
+    "đk": "đăng ký",
+    "đky": "đăng ký",
+    "dky": "đăng ký",
+    "bn": "bao nhiêu",
+    "bnhiu": "bao nhiêu",
+    "j": "gì",
+    "vs": "với",
+    "mn": "mọi người",
+    "mng": "mọi người",
+    "tui": "tôi",
+    "t": "tôi",
+    "e": "em",
+    "ad": "chương trình",
+    "cty": "công ty",
+    "tt": "thủ tục",
+    "bh": "bảo hiểm",
+    "bít": "biết",
+    "bit": "biết",
+    "nc": "nước",
+    "ng": "người",
+    "nguoi": "người",
+    "ntn": "như thế nào",
+    "sao": "sao",
+    "trc": "trước",
+    "r": "rồi",
+    "ròi": "rồi",
+    "lun": "luôn",
+    "dụ": "vụ",
+    "ubnd": "ủy ban nhân dân",
+    "hđnd": "hội đồng nhân dân",
+    "hdnd": "hội đồng nhân dân",
+    "hcm": "thành phố hồ chí minh",
+    "tphcm": "thành phố hồ chí minh",
+    "sg": "thành phố hồ chí minh",
+    "cccd": "căn cước",
+    "cmnd": "căn cước",
+    "cmt": "căn cước",
+    "gplx": "giấy phép lái xe",
+    "gpxd": "giấy phép xây dựng",
+    "gcn": "giấy chứng nhận",
+    "gcnqsdđ": "sổ đỏ",
+    "qsdđ": "sổ đỏ",
+    "gcnqsdd": "sổ đỏ",
+    "qsdd": "sổ đỏ",
+    "bhxh": "bảo hiểm xã hội",
+    "bhyt": "bảo hiểm y tế",
+    "bhtn": "bảo hiểm thất nghiệp",
+    "lltp": "lý lịch tư pháp",
+    "hkd": "hộ kinh doanh",
+    "dn": "doanh nghiệp",
+    "mst": "mã số thuế",
+    "attp": "an toàn thực phẩm",
+    "vsattp": "vệ sinh an toàn thực phẩm",
+    "noxh": "nhà ở xã hội",
+    "kp": "khu phố",
+    "tdp": "tổ dân phố",
+    "kdc": "khu dân cư",
+    "csgt": "cảnh sát giao thông",
+    "nđ": "nghị định",
+    "qđ": "quyết định",
+    "nq": "nghị quyết",
+    "cv": "công văn",
+    "pccc": "phòng cháy chữa cháy",
+    "thpt": "trung học phổ thông",
+    "thcs": "trung học cơ sở",
+    "tnhh": "trách nhiệm hữu hạn",
+    "đkkd": "đăng ký kinh doanh",
+    "gpkd": "giấy phép kinh doanh",
+    "lđtbxh": "lao động thương binh và xã hội",
+    "tnmt": "tài nguyên và môi trường",
+    "sđt": "",
+    "sdt": "",
+    "đt": "điện thoại",
+    "dt": "điện thoại",
+    "bus": "buýt",
+    "online": "trực tuyến",
+    "web": "trang web",
+    "app": "ứng dụng",
+    "trieu": "triệu",
+    "tr": "triệu",
 }
 
 
@@ -388,8 +573,26 @@ _TOKENS: dict[str, str] = {
 _PHRASE_TRIGGER = re.compile("|".join(f"(?:{p.pattern})" for p, _ in _PHRASES))
 
 
-_PHRASE_HINTS = ("tp", "hcm", "hồ chí minh", "sài gòn", "gd", "nn", "kh", "vh", "qh", "căn cước",
-                 "chứng minh", "bằng lái", "giấy chứng nhận", "sổ hồng", "ủy ban", "p.", "q.", "xe bus")
+_PHRASE_HINTS = (
+    "tp",
+    "hcm",
+    "hồ chí minh",
+    "sài gòn",
+    "gd",
+    "nn",
+    "kh",
+    "vh",
+    "qh",
+    "căn cước",
+    "chứng minh",
+    "bằng lái",
+    "giấy chứng nhận",
+    "sổ hồng",
+    "ủy ban",
+    "p.",
+    "q.",
+    "xe bus",
+)
 _DIGIT = re.compile(r"\d")
 
 
@@ -478,6 +681,8 @@ def _signature_possible(text: str) -> bool:
     """Whether :data:`_SIGNATURE` can match with its group not at the start (see _strip_tail)."""
     k = max(text.rfind("."), text.rfind("!"), text.rfind("?"))
     return len(text) - k - 1 >= 3 if k >= 0 else text[:1].isspace()
+
+
 _SENTENCE_END = re.compile(r"(?<! [pqfPQF])(?<! [tT][pP])(?<!^[pqfPQF])[.!?](?:\s|$)")
 _NAME_WORD = re.compile(r"^[A-ZĐ][^\W\d_]*$", re.UNICODE)
 
@@ -499,18 +704,18 @@ def strip_courtesies(text: str) -> str:
         before = text
         m = _GREETING.match(shadow)
         if m and m.end() < len(text):
-            text = text[m.end():]
-            shadow = shadow[m.end():]
+            text = text[m.end() :]
+            shadow = shadow[m.end() :]
         m = _OPENERS.match(shadow)
         if m and m.end() < len(text):
-            text = text[m.end():]
-            shadow = shadow[m.end():]
+            text = text[m.end() :]
+            shadow = shadow[m.end() :]
         # self-introduction sentence with a capitalised name
-        for m in (_INTRO.finditer(shadow) if _hint(shadow, _INTRO_HINTS) else ()):
-            after = text[m.end():].split()
+        for m in _INTRO.finditer(shadow) if _hint(shadow, _INTRO_HINTS) else ():
+            after = text[m.end() :].split()
             if len(after) >= 2 and all(_NAME_WORD.match(w.strip(",.;:")) for w in after[:2]):
                 end = _sentence_end(text, m.end())
-                text = (text[:m.start()] + text[end:]).strip()
+                text = (text[: m.start()] + text[end:]).strip()
                 shadow = _fold_raw(text).lower()
                 break
         text = _strip_tail(text, shadow)
@@ -531,12 +736,12 @@ def _strip_tail(text: str, shadow: str) -> str:
         changed = False
         m = _ADDRESS_PAREN.search(shadow)
         if m:
-            text = (text[:m.start()] + text[m.end():]).strip()
-            shadow = (shadow[:m.start()] + shadow[m.end():]).strip()
+            text = (text[: m.start()] + text[m.end() :]).strip()
+            shadow = (shadow[: m.start()] + shadow[m.end() :]).strip()
             changed = True
         m = _CONTACT.search(shadow) if _hint(shadow, _CONTACT_HINTS) else None
         if m and m.start() > 0:
-            text, shadow = text[:m.start()].rstrip(" :-,"), shadow[:m.start()].rstrip(" :-,")
+            text, shadow = text[: m.start()].rstrip(" :-,"), shadow[: m.start()].rstrip(" :-,")
             changed = True
         # trailing signature "Họ Tên" or "Họ Tên - ..." after the last sentence end
         m = _SIGNATURE.search(text) if _signature_possible(text) else None
@@ -544,11 +749,11 @@ def _strip_tail(text: str, shadow: str) -> str:
             tail = m.group(1).strip()
             name = re.split(r"\s[-–,]\s?|\s*[-–]\s*$", tail, maxsplit=1)[0].split()
             if _is_name(name):
-                text, shadow = text[:m.start(1)].rstrip(), shadow[:m.start(1)].rstrip()
+                text, shadow = text[: m.start(1)].rstrip(), shadow[: m.start(1)].rstrip()
                 changed = True
         m = _CLOSERS.search(shadow) if _hint(shadow, _CLOSER_HINTS) else None
         if m and m.start() > 0:
-            text, shadow = text[:m.start()].rstrip(" ,"), shadow[:m.start()].rstrip(" ,")
+            text, shadow = text[: m.start()].rstrip(" ,"), shadow[: m.start()].rstrip(" ,")
             changed = True
     return text
 
@@ -556,9 +761,19 @@ def _strip_tail(text: str, shadow: str) -> str:
 # --------------------------------------------------------------------------- matching text
 
 _DEFAULT_FILLERS = (
-    "xin cho toi hoi", "xin cho em hoi", "cho toi hoi", "cho em hoi", "cho minh hoi", "xin hoi",
-    "cho hoi", "xin phep hoi", "thanh pho ho chi minh", "tai thanh pho ho chi minh", "lam on cho biet",
-    "mong duoc tra loi som", "mong duoc giai dap",
+    "xin cho toi hoi",
+    "xin cho em hoi",
+    "cho toi hoi",
+    "cho em hoi",
+    "cho minh hoi",
+    "xin hoi",
+    "cho hoi",
+    "xin phep hoi",
+    "thanh pho ho chi minh",
+    "tai thanh pho ho chi minh",
+    "lam on cho biet",
+    "mong duoc tra loi som",
+    "mong duoc giai dap",
     "xin chuong trinh giai dap giup",
     "mong chuong trinh phan hoi",
     "rat mong nhan duoc phan hoi",
@@ -618,21 +833,21 @@ def match_pair(text: str, fillers: Iterable[str] = ()) -> tuple[str, str]:
     folded = _fold_raw(canon)
     m = _GREETING.match(folded)
     if m and m.end() < len(folded):
-        canon, folded = canon[m.end():], folded[m.end():]
+        canon, folded = canon[m.end() :], folded[m.end() :]
     m = _OPENERS.match(folded)
     if m and m.end() < len(folded):
-        canon, folded = canon[m.end():], folded[m.end():]
+        canon, folded = canon[m.end() :], folded[m.end() :]
     m = _CLOSERS.search(folded) if _hint(folded, _CLOSER_HINTS) else None
     if m and m.start() > 0:
-        canon, folded = canon[:m.start()], folded[:m.start()]
+        canon, folded = canon[: m.start()], folded[: m.start()]
     pat = _filler_pattern(tuple(fillers))
     if pat is not None:
         pieces: list[str] = []
         fpieces: list[str] = []
         pos = 0
         for m in pat.finditer(folded):
-            pieces.append(canon[pos:m.start()])
-            fpieces.append(folded[pos:m.start()])
+            pieces.append(canon[pos : m.start()])
+            fpieces.append(folded[pos : m.start()])
             pieces.append(" ")
             fpieces.append(" ")
             pos = m.end()

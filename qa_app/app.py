@@ -39,13 +39,22 @@ from qa_app.settings import LOCALES, Settings
 from qa_app.timeutil import format_date, format_datetime, local_input_value
 from qa_app.web import errors as error_handlers
 from qa_app.web.admin import AdminController
-from qa_app.web.api import ApiController
+from qa_app.web.api import ApiController, StudioControlController
 from qa_app.web.auth import API_PREFIX, AuthController, RotatingSessionConfig, UserMiddleware
 from qa_app.web.department import DepartmentController
 from qa_app.web.deps import provide_actor, provide_db, provide_runtime
 from qa_app.web.intake import IntakeController
-from qa_app.web.live import LivePublisher, department_socket, moderation_socket, workspace_socket
+from qa_app.web.live import (
+    LivePublisher,
+    department_socket,
+    moderation_socket,
+    producer_socket,
+    public_socket,
+    studio_socket,
+    workspace_socket,
+)
 from qa_app.web.moderation import ModerationController
+from qa_app.web.onair import ProducerController, PublicBoardController, studio_screen
 from qa_app.web.operator import ImportController, OperatorController
 from qa_app.web.public import PublicController, healthz
 from qa_app.web.text import highlight_pii, paragraphs, rich_text
@@ -218,7 +227,7 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None) -> Lit
         cache_control=None,
         include_in_schema=False,
     )
-    api_router = Router(path="/api/v1", route_handlers=[ApiController])
+    api_router = Router(path="/api/v1", route_handlers=[ApiController, StudioControlController])
 
     app = Litestar(
         route_handlers=[
@@ -228,6 +237,12 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None) -> Lit
             ImportController,
             ModerationController,
             DepartmentController,
+            ProducerController,
+            PublicBoardController,
+            studio_screen,
+            studio_socket,
+            public_socket,
+            producer_socket,
             department_socket,
             moderation_socket,
             AuthController,

@@ -42,3 +42,8 @@ class RecordingPublisher:
 
     async def publish(self, event: Event) -> None:
         self.events.append(event)
+
+
+@dataclass(frozen=True)
+class OnAirChanged(Event):
+    """The rundown or the question on air changed: the studio screen and the public board follow."""

@@ -240,3 +240,22 @@ async def remove_official(db: AsyncSession, actor: User, episode_id: int, offici
         before={"name": official.name, "title": official.title},
     )
     await db.commit()
+
+
+async def revoke_studio_link(db: AsyncSession, actor: User, publisher: Publisher, episode_id: int) -> Episode:
+    """Every studio-screen link signed before stops working (its screens show the revoked notice)."""
+    ensure_role(actor, Role.PRODUCER)
+    episode = await get_episode(db, episode_id)
+    episode.studio_link_version += 1
+    audit.record(
+        db,
+        actor,
+        "episode.studio_link_revoke",
+        "episode",
+        episode.id,
+        episode_id=episode.id,
+        after={"version": episode.studio_link_version},
+    )
+    await db.commit()
+    await publisher.publish(EpisodeChanged(episode_id=episode.id))
+    return episode

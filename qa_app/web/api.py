@@ -18,7 +18,8 @@ from qa_app.i18n import gettext as _
 from qa_app.models import Channel, Role, User
 from qa_app.services import citizen_status, intake
 from qa_app.services import episodes as episode_service
-from qa_app.services.errors import NotFound
+from qa_app.services import rundown as rundown_service
+from qa_app.services.errors import NotFound, PermissionDenied
 from qa_app.web.auth import client_ip
 from qa_app.web.deps import Db, OptionalActor, RuntimeDep
 
@@ -111,8 +112,6 @@ class ApiController(Controller):
             actor if actor is not None and actor.role in (Role.OPERATOR, Role.MODERATOR, Role.ADMIN) else None
         )
         if actor is not None and staff is None:
-            from qa_app.services.errors import PermissionDenied
-
             raise PermissionDenied(_("This token may not send questions."))
         if staff is None:
             contact = intake.normalize_contact(data.contact) if data.contact else None
@@ -162,3 +161,104 @@ class ApiController(Controller):
             received_at=status.received_at,
             answer=answer,
         )
+
+
+@dataclass
+class RundownEntryOut:
+    question_id: int
+    position: int
+    status: str
+    skipped: bool
+    text: str
+    department: str | None
+    citizens: int
+    official: str | None
+
+
+@dataclass
+class OnAirIn:
+    question_id: int
+
+
+@dataclass
+class OnAirOut:
+    episode: str
+    on_air_question_id: int | None
+    status: str
+
+
+def _producer(actor: User | None) -> User:
+    if actor is None:
+        raise NotAuthorizedException(_("A producer's bearer token is needed."))
+    if actor.role not in (Role.PRODUCER, Role.ADMIN):
+        raise PermissionDenied(_("This token may not control the studio."))
+    return actor
+
+
+class StudioControlController(Controller):
+    """The studio control surface: the same services as the producer's screen, the same events."""
+
+    path = "/episodes/{slug:str}"
+    tags = ["studio control"]  # noqa: RUF012
+
+    async def _state(self, db: Any, episode_id: int, slug: str) -> OnAirOut:
+        from qa_app.models import Episode
+
+        episode = await db.get(Episode, episode_id)
+        return OnAirOut(
+            slug,
+            episode.on_air_question_id if episode else None,
+            "on_air" if episode and episode.on_air_question_id else "idle",
+        )
+
+    @get("/rundown", name="api_rundown", summary="The rundown in order, with the question on air")
+    async def rundown(self, db: Db, actor: OptionalActor, slug: FromPath[str]) -> list[RundownEntryOut]:
+        _producer(actor)
+        episode = await episode_service.get_episode_by_slug(db, slug)
+        result = []
+        for entry in await rundown_service.entries(db, episode.id):
+            answer = entry.answer
+            result.append(
+                RundownEntryOut(
+                    question_id=entry.question.id,
+                    position=entry.item.position,
+                    status=entry.question.status.value,
+                    skipped=entry.item.skipped,
+                    text=entry.question.public_text,
+                    department=entry.question.department.name if entry.question.department else None,
+                    citizens=entry.question.submission_count,
+                    official=(answer.official_name or None) if answer else entry.question.answered_by_official,
+                )
+            )
+        return result
+
+    @post("/on-air", name="api_put_on_air", summary="Put a question on air", status_code=200)
+    async def put_on_air(
+        self, db: Db, runtime: RuntimeDep, actor: OptionalActor, slug: FromPath[str], data: JSONBody[OnAirIn]
+    ) -> OnAirOut:
+        producer = _producer(actor)
+        episode = await episode_service.get_episode_by_slug(db, slug)
+        episode_id = episode.id
+        await rundown_service.put_on_air(db, producer, runtime.publisher, episode_id, data.question_id)
+        return await self._state(db, episode_id, slug)
+
+    @post(
+        "/on-air/next",
+        name="api_next_on_air",
+        summary="Mark the question on air answered, put the next on air",
+        status_code=200,
+    )
+    async def next_on_air(self, db: Db, runtime: RuntimeDep, actor: OptionalActor, slug: FromPath[str]) -> OnAirOut:
+        producer = _producer(actor)
+        episode = await episode_service.get_episode_by_slug(db, slug)
+        episode_id = episode.id
+        await rundown_service.next_on_air(db, producer, runtime.publisher, episode_id)
+        return await self._state(db, episode_id, slug)
+
+    @post("/on-air/done", name="api_done_on_air", summary="Mark the question on air answered", status_code=200)
+    async def done_on_air(self, db: Db, runtime: RuntimeDep, actor: OptionalActor, slug: FromPath[str]) -> OnAirOut:
+        producer = _producer(actor)
+        episode = await episode_service.get_episode_by_slug(db, slug)
+        episode_id = episode.id
+        await rundown_service.mark_answered(db, producer, runtime.publisher, episode_id)
+        return await self._state(db, episode_id, slug)

@@ -22,14 +22,15 @@ from litestar.params import FromPath
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from qa_app.events import Event, QuestionChanged
+from qa_app.events import EpisodeChanged, Event, OnAirChanged, QuestionChanged
 from qa_app.i18n import current_locale
 from qa_app.models import Department, Question, Role, User
 from qa_app.security import origin_allowed
+from qa_app.services import broadcast, workspace
 from qa_app.services import departments as department_service
 from qa_app.services import queue as queue_service
+from qa_app.services import rundown as rundown_service
 from qa_app.services import users as user_service
-from qa_app.services import workspace
 from qa_app.services.presence import Presence
 from qa_app.timeutil import to_local, utcnow
 from qa_app.web.auth import runtime_of
@@ -53,6 +54,30 @@ def studio_channel(episode_id: FromPath[int]) -> str:
 
 def public_channel(episode_id: FromPath[int]) -> str:
     return f"episode:{episode_id}:public"
+
+
+def producer_channel(episode_id: int) -> str:
+    return f"episode:{episode_id}:producer"
+
+
+# Question changes that the studio screen and public board show (besides arrivals, for the counters).
+BROADCAST_ACTIONS = frozenset(
+    {
+        "queued",
+        "unqueued",
+        "skipped",
+        "reordered",
+        "on_air",
+        "answered_on_air",
+        "pulled",
+        "published",
+        "edited",
+        "merged",
+        "rejected",
+    }
+)
+# Changes that alter what the producer's rundown lists.
+PRODUCER_ACTIONS = BROADCAST_ACTIONS | {"answer_approved", "answer_returned", "routed", "answer_submitted"}
 
 
 def department_channel(code: str) -> str:
@@ -179,6 +204,16 @@ class LivePublisher:
             if card is not None:
                 parts.append(render_card_fragment(self._environment, context, card, incoming=question_id in new_ids))
         self._channels.publish("\n".join(parts), moderation_channel(episode_id))
+        if (
+            any(isinstance(e, OnAirChanged | EpisodeChanged) for e in events)
+            or any(e.action in BROADCAST_ACTIONS for e in changes)
+            or arrivals
+        ):
+            await self._publish_broadcast(
+                episode_id,
+                producer=any(isinstance(e, OnAirChanged) for e in events)
+                or any(e.action in PRODUCER_ACTIONS for e in changes),
+            )
         for view in department_views:
             if view is not None:
                 html = (
@@ -187,6 +222,29 @@ class LivePublisher:
                     + render_department_view(self._environment, view)
                 )
                 self._channels.publish(html, department_channel(view.department.code))
+
+    async def _publish_broadcast(self, episode_id: int, *, producer: bool) -> None:
+        """The studio screen and the public board: one render each, sent to every subscriber as is."""
+        async with self._sessionmaker() as db:
+            state = await broadcast.studio_state(db, episode_id)
+            producer_context = await producer_view(db, episode_id) if producer else None
+        if state is None:
+            return
+        self._channels.publish(
+            render_string(self._environment, "studio/screen.html", {"state": state, "oob": True}, block="studio_state"),
+            studio_channel(episode_id),
+        )
+        self._channels.publish(
+            render_string(self._environment, "public/board.html", {"state": state, "oob": True}, block="on_air"),
+            public_channel(episode_id),
+        )
+        if producer_context is not None:
+            producer_context.update(state=state, oob=True, csrf_input="", message=None)
+            html = render_string(self._environment, "producer/rundown.html", producer_context, block="rundown")
+            self._channels.publish(
+                html.replace('<div id="rundown"', '<div id="rundown" hx-swap-oob="true"', 1),
+                producer_channel(episode_id),
+            )
 
     def _render_counters(self, counts: dict[str, int], department_code: str | None) -> str:
         return render_string(
@@ -293,7 +351,9 @@ async def _serve(
     await socket.accept()
     async with channels.start_subscription(names) as subscriber:
         # Subscribe before the snapshot: an event between the two is sent twice, never lost.
-        await socket.send_text(await snapshot())
+        first = await snapshot()
+        if first:
+            await socket.send_text(first)
         async with subscriber.run_in_background(socket.send_data):
             while True:
                 try:
@@ -480,3 +540,133 @@ async def department_socket(socket: WebSocket[Any, Any, Any]) -> None:
 
     with contextlib.suppress(WebSocketDisconnect):
         await _serve(socket, runtime.channels, [department_channel(code)], snapshot, still_allowed)
+
+
+async def producer_view(db: AsyncSession, episode_id: int) -> dict[str, Any]:
+    """What the producer's rundown block shows besides the studio state."""
+    from qa_app.models import Episode, EpisodeOfficial
+
+    episode = await db.get(Episode, episode_id)
+    return {
+        "episode": episode,
+        "entries": await rundown_service.entries(db, episode_id),
+        "candidates": await rundown_service.candidates(db, episode_id),
+        "officials": list(await db.scalars(select(EpisodeOfficial).where(EpisodeOfficial.episode_id == episode_id))),
+        "studio_link": "",
+    }
+
+
+async def _serve_readonly(
+    socket: WebSocket[Any, Any, Any],
+    channels: ChannelsPlugin,
+    name: str,
+    snapshot: Callable[[], Awaitable[str]],
+    still_allowed: Callable[[], Awaitable[bool]] | None = None,
+) -> None:
+    """A public or studio socket: receives nothing that matters, and a client too slow to keep up is
+    dropped (its backlog is bounded by the channels plugin) instead of growing the server's memory."""
+    with contextlib.suppress(WebSocketDisconnect):
+        await _serve(socket, channels, [name], snapshot, still_allowed)
+
+
+@websocket("/ws/studio/{episode_id:int}/{token:str}", name="studio_socket")
+async def studio_socket(socket: WebSocket[Any, Any, Any], episode_id: FromPath[int], token: FromPath[str]) -> None:
+    """The studio screen: signed link, no login; the current state first, then every change."""
+    if not check_origin(socket, required=False):
+        await refuse(socket, 4403)
+        return
+    runtime = runtime_of(socket)
+    environment: Environment = socket.app.template_engine.engine  # type: ignore[union-attr]
+    locale = current_locale.get()
+
+    async def valid() -> bool:
+        from qa_app.models import Episode
+
+        async with runtime.sessionmaker() as db:
+            episode = await db.get(Episode, episode_id)
+            return episode is not None and broadcast.studio_token_valid(runtime.settings.secret_key, episode, token)
+
+    if not await valid():
+        await refuse(socket, 4403)
+        return
+
+    async def snapshot() -> str:
+        token_ = current_locale.set(locale)
+        try:
+            async with runtime.sessionmaker() as db:
+                state = await broadcast.studio_state(db, episode_id)
+            return render_string(environment, "studio/screen.html", {"state": state, "oob": True}, block="studio_state")
+        finally:
+            current_locale.reset(token_)
+
+    await _serve_readonly(socket, runtime.channels, studio_channel(episode_id), snapshot, valid)
+
+
+@websocket("/ws/public/{episode_id:int}", name="public_socket")
+async def public_socket(socket: WebSocket[Any, Any, Any], episode_id: FromPath[int]) -> None:
+    """The public board: anyone, read-only; what is on air now, then every change."""
+    if not check_origin(socket, required=False):
+        await refuse(socket, 4403)
+        return
+    runtime = runtime_of(socket)
+    environment: Environment = socket.app.template_engine.engine  # type: ignore[union-attr]
+    locale = current_locale.get()
+
+    async def snapshot() -> str:
+        token_ = current_locale.set(locale)
+        try:
+            async with runtime.sessionmaker() as db:
+                state = await broadcast.studio_state(db, episode_id)
+            if state is None:
+                return ""
+            return render_string(environment, "public/board.html", {"state": state, "oob": True}, block="on_air")
+        finally:
+            current_locale.reset(token_)
+
+    await _serve_readonly(socket, runtime.channels, public_channel(episode_id), snapshot)
+
+
+@websocket("/ws/producer/{episode_id:int}", name="producer_socket")
+async def producer_socket(socket: WebSocket[Any, Any, Any], episode_id: FromPath[int]) -> None:
+    """Producers see the rundown change when a colleague, a moderator or the control API acts."""
+    if not check_origin(socket, required=True):
+        await refuse(socket, 4403)
+        return
+    user: User | None = socket.scope.get("user")  # type: ignore[assignment]
+    if user is None or user.role not in (Role.PRODUCER, Role.ADMIN):
+        await refuse(socket, 4401 if user is None else 4403)
+        return
+    runtime = runtime_of(socket)
+
+    environment: Environment = socket.app.template_engine.engine  # type: ignore[union-attr]
+    locale = current_locale.get()
+
+    async def snapshot() -> str:
+        from qa_app.models import Episode
+
+        token_ = current_locale.set(locale)
+        try:
+            async with runtime.sessionmaker() as db:
+                episode = await db.get(Episode, episode_id)
+                if episode is None:
+                    return ""
+                context = await producer_view(db, episode_id)
+                context.update(
+                    state=await broadcast.studio_state(db, episode_id),
+                    oob=True,
+                    csrf_input="",
+                    message=None,
+                    studio_link=f"/studio/{episode.id}/{broadcast.studio_token(runtime.settings.secret_key, episode)}",
+                )
+            html = render_string(environment, "producer/rundown.html", context, block="rundown")
+            return html.replace('<div id="rundown"', '<div id="rundown" hx-swap-oob="true"', 1)
+        finally:
+            current_locale.reset(token_)
+
+    async def still_allowed() -> bool:
+        async with runtime.sessionmaker() as db:
+            fresh = await user_service.get_user(db, user.id)
+        return fresh is not None and fresh.active
+
+    with contextlib.suppress(WebSocketDisconnect):
+        await _serve(socket, runtime.channels, [producer_channel(episode_id)], snapshot, still_allowed)

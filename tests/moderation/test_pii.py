@@ -90,3 +90,17 @@ def test_rest_byte_identical_and_nfd_spans() -> None:
     for f in m.found:
         assert text[f.start : f.end] in ("45", "0903 123 456")
     assert m.text.startswith(text[: m.found[0].start])
+
+
+@pytest.mark.parametrize(
+    "text, masked",
+    [
+        ("Tôi tên Nguyễn Văn An, hỏi về đất", "Tôi tên [họ tên], hỏi về đất"),
+        ("em là Trần Thị Bích ở phường Bến Thành", "em là [họ tên] ở phường Bến Thành"),
+        ("cháu tên là Lê Minh Tuấn ạ", "cháu tên là [họ tên] ạ"),
+        ("Tôi là người dân phường Sài Gòn", "Tôi là người dân phường Sài Gòn"),
+        ("Tôi là Hùng, hỏi về học phí", "Tôi là Hùng, hỏi về học phí"),
+    ],
+)
+def test_self_introduced_full_names_are_masked(text: str, masked: str) -> None:
+    assert mask_pii(text).text == masked

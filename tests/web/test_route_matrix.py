@@ -26,6 +26,9 @@ ADMIN = frozenset({"admin"})
 DESK = frozenset({"operator", "moderator", "admin"})
 MOD = frozenset({"moderator", "admin"})
 DEPT = frozenset({"officer", "admin"})
+PROD = frozenset({"producer", "admin"})
+# Studio control API: a producer's bearer token only; a session cookie never authorises the API.
+TOKEN = "token"
 ROLES = ["anonymous", "operator", "moderator", "officer_a", "producer", "admin"]
 
 EXPECTED: dict[tuple[str, str], str | frozenset[str]] = {
@@ -67,6 +70,24 @@ EXPECTED: dict[tuple[str, str], str | frozenset[str]] = {
     ("POST", "/department/questions/{question_id:int}/reroute"): DEPT,
     ("POST", "/department/questions/{question_id:int}/check"): DEPT,
     ("WS", "/ws/department"): DEPT,
+    ("GET", "/producer"): PROD,
+    ("POST", "/producer/{episode_id:int}/rundown"): PROD,
+    ("POST", "/producer/{episode_id:int}/rundown/{item_id:int}/{action:str}"): PROD,
+    ("POST", "/producer/{episode_id:int}/order"): PROD,
+    ("POST", "/producer/{episode_id:int}/on-air"): PROD,
+    ("POST", "/producer/{episode_id:int}/on-air/{action:str}"): PROD,
+    ("POST", "/producer/{episode_id:int}/studio-link/revoke"): PROD,
+    ("WS", "/ws/producer/{episode_id:int}"): PROD,
+    ("GET", "/studio/{episode_id:int}/{token:str}"): PUBLIC,
+    ("WS", "/ws/studio/{episode_id:int}/{token:str}"): PUBLIC,
+    ("GET", "/truc-tiep/{slug:str}"): PUBLIC,
+    ("WS", "/ws/public/{episode_id:int}"): PUBLIC,
+    ("GET", "/danh-gia/{question_id:int}"): PUBLIC,
+    ("POST", "/danh-gia/{question_id:int}"): PUBLIC,
+    ("GET", "/api/v1/episodes/{slug:str}/rundown"): TOKEN,
+    ("POST", "/api/v1/episodes/{slug:str}/on-air"): TOKEN,
+    ("POST", "/api/v1/episodes/{slug:str}/on-air/next"): TOKEN,
+    ("POST", "/api/v1/episodes/{slug:str}/on-air/done"): TOKEN,
     ("GET", "/admin/holidays"): ADMIN,
     ("POST", "/admin/holidays"): ADMIN,
     ("POST", "/admin/holidays/{day:str}/delete"): ADMIN,
@@ -118,6 +139,8 @@ PATH_VALUES = {
     "event_id": "999",
     "answer_id": "999",
     "request_id": "999",
+    "item_id": "999",
+    "action": "up",
     "day": "2026-01-01",
     "locale": "en",
     "file_path": "css/app.css",
@@ -158,7 +181,7 @@ QUERIES = {"/operator/similar": "?episode=1&text=giay+phep+xay+dung"}
 
 
 def allowed(access: str | frozenset[str], role: str) -> bool:
-    return access == PUBLIC or role.removesuffix("_a") in access
+    return access == PUBLIC or (access != TOKEN and role.removesuffix("_a") in access)
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -180,6 +203,10 @@ async def test_role_matrix(client: AsyncTestClient[Litestar], db: Any, role: str
         if method == "WS" or path in {"/login", "/logout"}:
             continue  # websockets: tests/realtime; login/logout: test_auth
         url = concrete(path, values) + (QUERIES.get(path, "") if method == "GET" else "")
+        if access == TOKEN:
+            response = await (client.get(url) if method == "GET" else client.post(url, json={"question_id": 1}))
+            assert response.status_code == 401, f"{role} on {method} {url}: {response.status_code}"
+            continue
         if method == "GET":
             response = await client.get(url, follow_redirects=False)
         else:
@@ -190,7 +217,7 @@ async def test_role_matrix(client: AsyncTestClient[Litestar], db: Any, role: str
             assert status < 500, f"{role} got {status} on {method} {url}"
             if method == "GET":
                 # An officer asking for a question outside their department gets "not found".
-                maybe_missing = "{token" in path or path.startswith("/department/questions")
+                maybe_missing = "{token" in path or path.startswith(("/department/questions", "/danh-gia"))
                 ok = (200, 301, 302, 303, 307, 404) if maybe_missing else (200, 301, 302, 303, 307)
                 assert status in ok, f"{role} got {status} on GET {url}"
         elif role == "anonymous":
