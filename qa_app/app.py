@@ -25,6 +25,7 @@ from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp, Receive, Scope, Send
+from sqlalchemy.orm.exc import StaleDataError
 
 from qa_app import i18n
 from qa_app.db import create_engine, create_sessionmaker
@@ -271,6 +272,7 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None) -> Lit
         exception_handlers={
             HTTPException: error_handlers.handle_http_exception,
             DomainError: error_handlers.handle_domain_error,
+            StaleDataError: error_handlers.handle_stale_data,
             500: error_handlers.handle_internal_error,
         },
         openapi_config=OpenAPIConfig(

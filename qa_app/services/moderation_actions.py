@@ -66,7 +66,7 @@ async def _question(db: AsyncSession, question_id: int) -> Question:
     return question
 
 
-def _stale_message(question_id: int) -> str:
+def stale_message(question_id: int) -> str:
     return _(
         "Someone else changed question #%(id)d a moment ago. Here is its current state; please check it and try again."
     ) % {"id": question_id}
@@ -74,16 +74,17 @@ def _stale_message(question_id: int) -> str:
 
 def _check_version(question: Question, expected_version: int | None) -> None:
     if expected_version is not None and question.version != expected_version:
-        raise Conflict(_stale_message(question.id))
+        raise Conflict(stale_message(question.id))
 
 
 async def _commit(ctx: ActionContext, question: Question) -> None:
     """Commit; a concurrent write that slipped between our read and write becomes a Conflict too."""
+    question_id = question.id  # the rollback below expires the instance
     try:
         await ctx.db.commit()
     except StaleDataError as exc:
         await ctx.db.rollback()
-        raise Conflict(_stale_message(question.id)) from exc
+        raise Conflict(stale_message(question_id)) from exc
 
 
 def _snapshot(question: Question) -> dict[str, Any]:

@@ -92,3 +92,8 @@ def handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Re
 def handle_internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(request, 500, _("The error has been logged. Please try again in a moment."))
+
+
+def handle_stale_data(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """A concurrent change won the race (optimistic lock): refuse clearly, never a 500."""
+    return error_response(request, 409, _("Someone else changed this a moment ago. Reload to see the current state."))

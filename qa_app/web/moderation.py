@@ -8,6 +8,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
 
 from moderation import DuplicateIndex
 from qa_app.events import QuestionChanged
@@ -170,6 +171,11 @@ class ModerationController(Controller):
         ctx = actions.ActionContext(db=db, actor=actor, publisher=runtime.publisher, engines=runtime.engines)
         try:
             await work(ctx)
+        except StaleDataError:
+            # Lost a race inside the transaction (an autoflush found the version already bumped).
+            await db.rollback()
+            return await render_card(request, db, runtime, question_id, message=actions.stale_message(question_id),
+                                     status_code=409)
         except (Conflict, InvalidInput) as exc:
             await db.rollback()
             message = exc.message if isinstance(exc, Conflict) else "; ".join(exc.errors.values())
