@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 from pathlib import Path
 from typing import Any
@@ -197,14 +196,6 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None) -> Lit
         presence=presence,
     )
 
-    async def on_startup(app: Litestar) -> None:
-        # Thousands of open sockets make full collections pause the loop for a second or more (seen in
-        # bench/fanout.py): keep what start-up made out of the collector and collect the oldest
-        # generation less often.
-        gc.collect()
-        gc.freeze()
-        gc.set_threshold(10_000, 20, 50)
-
     async def on_shutdown(app: Litestar) -> None:
         if isinstance(runtime.publisher, LivePublisher):
             await runtime.publisher.close()
@@ -290,7 +281,6 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None) -> Lit
             path="/api/schema",
             render_plugins=[ScalarRenderPlugin()],
         ),
-        on_startup=[on_startup],
         on_shutdown=[on_shutdown],
         request_max_body_size=10 * 1024 * 1024,
         debug=settings.debug,
