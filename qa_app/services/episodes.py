@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import raiseload
 
 from qa_app.events import EpisodeChanged, Publisher
 from qa_app.i18n import gettext as _
@@ -58,6 +59,18 @@ async def list_episodes(db: AsyncSession, statuses: frozenset[EpisodeStatus] | N
 
 async def get_episode(db: AsyncSession, episode_id: int) -> Episode:
     episode = await db.get(Episode, episode_id)
+    if episode is None:
+        raise NotFound(_("No such episode."))
+    return episode
+
+
+async def get_episode_light(db: AsyncSession, episode_id: int) -> Episode:
+    """The episode without its departments and officials (for pages that only name it)."""
+    episode = await db.scalar(
+        select(Episode)
+        .where(Episode.id == episode_id)
+        .options(raiseload(Episode.departments), raiseload(Episode.officials))
+    )
     if episode is None:
         raise NotFound(_("No such episode."))
     return episode

@@ -83,8 +83,9 @@ class ModerationController(Controller):
 
     async def _episode(self, db: Any, episode_id: int | None) -> Episode | None:
         if episode_id:
-            return await episode_service.get_episode(db, episode_id)
-        return await episode_service.current_episode(db)
+            return await episode_service.get_episode_light(db, episode_id)
+        current = await episode_service.current_episode(db)
+        return current
 
     @get("/", name="moderation_queue")
     async def show_queue(
@@ -103,7 +104,7 @@ class ModerationController(Controller):
     ) -> Response[str]:
         current = await self._episode(db, episode)
         filters = filters_from(status, department, channel, ward, q, sort, page)
-        context: dict[str, Any] = {"episode": current, "episodes": await episode_service.list_episodes(db)}
+        context: dict[str, Any] = {"episode": current}
         if current is not None:
             page_data = await queue_service.queue_page(db, current.id, filters)
             context.update(await board_context(db, runtime, current, [c.question.id for c in page_data.cards]))
@@ -174,8 +175,9 @@ class ModerationController(Controller):
         except StaleDataError:
             # Lost a race inside the transaction (an autoflush found the version already bumped).
             await db.rollback()
-            return await render_card(request, db, runtime, question_id, message=actions.stale_message(question_id),
-                                     status_code=409)
+            return await render_card(
+                request, db, runtime, question_id, message=actions.stale_message(question_id), status_code=409
+            )
         except (Conflict, InvalidInput) as exc:
             await db.rollback()
             message = exc.message if isinstance(exc, Conflict) else "; ".join(exc.errors.values())
