@@ -635,6 +635,8 @@ def main() -> int:
             app = subprocess.Popen(
                 [sys.executable, "-c", SERVER_WRAPPER, "qa_app.asgi:create_from_env", "--factory",
                  "--host", "127.0.0.1", "--port", str(port), "--backlog", str(BACKLOG),
+                 # as `qa-app run` serves it: no per-message compression of the small live fragments
+                 "--ws-per-message-deflate", "false",
                  "--log-level", "warning", "--no-access-log"],
                 cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT,
             )

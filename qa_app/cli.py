@@ -71,7 +71,11 @@ def run(host: str | None, port: int | None, workers: int | None, reload: bool) -
         reload=reload,
         proxy_headers=True,
         ws_max_size=64 * 1024,
+        # Live fragments are small; compressing each one for each of thousands of sockets costs more CPU
+        # than the bandwidth it saves (bench/fanout.py).
+        ws_per_message_deflate=False,
         log_level="info",
+        backlog=4096,
     )
 
 
