@@ -587,8 +587,10 @@ async def event_phase(
     emit_latency(f"ws{clients}_action_http", result["http"])
     emit_latency(f"ws{clients}_action_to_first_client", result["first"])
     emit_latency(f"ws{clients}_action_to_last_client", result["last"])
-    emit(f"ws{clients}_response_to_first_client_p50_ms",
-         f"{pct(result['after_response'], 50):.1f}  (the live publisher's own delay after the action's response)")
+    emit(
+        f"ws{clients}_response_to_first_client_p50_ms",
+        f"{pct(result['after_response'], 50):.1f}  (the live publisher's own delay after the action's response)",
+    )
     return result
 
 

@@ -161,18 +161,18 @@ def machine_busy_seconds() -> float:
 
 
 async def seed(database_url: str) -> dict[str, Any]:
+    from sqlalchemy import select
+
     from qa_app.db import create_engine, create_sessionmaker
     from qa_app.events import RecordingPublisher
     from qa_app.models import Department, EpisodeStatus, Question, Role
     from qa_app.security import Passwords
     from qa_app.services import departments as department_service
     from qa_app.services import episodes as episode_service
-    from qa_app.services import intake
+    from qa_app.services import intake, rundown
     from qa_app.services import moderation_actions as actions
-    from qa_app.services import rundown
     from qa_app.services import users as user_service
     from qa_app.services.engines import ModerationEngines
-    from sqlalchemy import select
 
     engine = create_engine(database_url)
     sessionmaker = create_sessionmaker(engine)
@@ -303,7 +303,7 @@ async def _client_main(conn: Connection, worker: int, deflate: bool) -> None:
                             snapshot = await asyncio.wait_for(ws.recv(), 60)
                             snapshot_bytes.append(len(snapshot))
                             return ws
-                        except Exception as exc:  # noqa: BLE001 - reported, retried
+                        except Exception as exc:
                             if attempt == 2:
                                 failures.append(f"{type(exc).__name__}: {exc}")
                             await asyncio.sleep(0.2 * (attempt + 1))
@@ -315,8 +315,17 @@ async def _client_main(conn: Connection, worker: int, deflate: bool) -> None:
             sockets = [ws for ws in opened if ws is not None]
             state["closed"] = 0
             readers = [asyncio.create_task(reader(i, ws)) for i, ws in enumerate(sockets)]
-            conn.send(("connected", len(sockets), failures[:3], len(failures), time.perf_counter() - started,
-                       cpu() - cpu0, int(statistics.median(snapshot_bytes)) if snapshot_bytes else 0))
+            conn.send(
+                (
+                    "connected",
+                    len(sockets),
+                    failures[:3],
+                    len(failures),
+                    time.perf_counter() - started,
+                    cpu() - cpu0,
+                    int(statistics.median(snapshot_bytes)) if snapshot_bytes else 0,
+                )
+            )
         elif kind == "expect":
             _kind, k, marker = command
             state.update(k=k, marker=marker, got={}, sample=None, sent=False)
@@ -330,7 +339,7 @@ async def _client_main(conn: Connection, worker: int, deflate: bool) -> None:
             async def close_one(ws: Any) -> None:
                 try:
                     await ws.close()
-                except Exception:  # noqa: BLE001
+                except Exception:
                     pass
 
             gate2 = asyncio.Semaphore(500)
@@ -542,8 +551,15 @@ def run_changes(
         )
         time.sleep(0.3)  # let the previous change settle (pings, stragglers) before the next one
     return {
-        "first": first, "median": median, "last": last, "received": received, "closed": closed,
-        "server_cpu": server_cpu, "client_cpu": client_cpu, "trigger": trigger_ms, "samples": samples,
+        "first": first,
+        "median": median,
+        "last": last,
+        "received": received,
+        "closed": closed,
+        "server_cpu": server_cpu,
+        "client_cpu": client_cpu,
+        "trigger": trigger_ms,
+        "samples": samples,
         "windows": windows,
     }
 
@@ -556,13 +572,18 @@ def report(name: str, n: int, result: dict[str, Any]) -> None:
             f"p50 {pct(values, 50):.1f}, p99 {pct(values, 99):.1f}, max {max(values) if values else float('nan'):.1f}"
             f"  (over {len(values)} changes)",
         )
-    emit(f"{name}_changes_delivered_to_all", f"{sum(1 for r in result['received'] if r == n)}/{len(result['received'])}"
-         f"  (min received {min(result['received']) if result['received'] else 0}/{n})")
+    emit(
+        f"{name}_changes_delivered_to_all",
+        f"{sum(1 for r in result['received'] if r == n)}/{len(result['received'])}"
+        f"  (min received {min(result['received']) if result['received'] else 0}/{n})",
+    )
     emit(f"{name}_sockets_closed_max", max(result["closed"]) if result["closed"] else 0)
     emit(f"{name}_trigger_ms_p50", f"{pct(result['trigger'], 50):.1f}  (HTTP request / control send)")
     emit(f"{name}_server_cpu_per_change_ms_p50", f"{pct(result['server_cpu'], 50) * 1000:.0f}")
-    emit(f"{name}_client_cpu_per_change_ms_p50",
-         f"{pct(result['client_cpu'], 50) * 1000:.0f}  (busiest client process, from expect to report)")
+    emit(
+        f"{name}_client_cpu_per_change_ms_p50",
+        f"{pct(result['client_cpu'], 50) * 1000:.0f}  (busiest client process, from expect to report)",
+    )
 
 
 def main() -> int:
@@ -590,8 +611,10 @@ def main() -> int:
     n = args.clients
     emit("cpu_count", f"{os.cpu_count()} (usable {len(os.sched_getaffinity(0))})")
     emit("loadavg_at_start", " ".join(f"{v:.2f}" for v in os.getloadavg()))
-    emit("fd_limit", f"{soft} (hard {hard}); needed per server about {n + 100}, per client process about "
-         f"{n // args.procs + 100}")
+    emit(
+        "fd_limit",
+        f"{soft} (hard {hard}); needed per server about {n + 100}, per client process about {n // args.procs + 100}",
+    )
     somaxconn = Path("/proc/sys/net/core/somaxconn")
     emit("somaxconn", somaxconn.read_text().strip() if somaxconn.exists() else "?")
     emit("clients", n)
@@ -629,29 +652,50 @@ def main() -> int:
 
             port = args.port or free_port()
             env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
-            env.update(QA_ENV="test", QA_DATABASE_URL=database_url, QA_SECRET_KEY=SECRET,
-                       QA_VAR_DIR=str(tmp / "var"))
+            env.update(QA_ENV="test", QA_DATABASE_URL=database_url, QA_SECRET_KEY=SECRET, QA_VAR_DIR=str(tmp / "var"))
             log = tmp / "app.log"
             app = subprocess.Popen(
-                [sys.executable, "-c", SERVER_WRAPPER, "qa_app.asgi:create_from_env", "--factory",
-                 "--host", "127.0.0.1", "--port", str(port), "--backlog", str(BACKLOG),
-                 # as `qa-app run` serves it: no per-message compression of the small live fragments
-                 "--ws-per-message-deflate", "false",
-                 "--log-level", "warning", "--no-access-log"],
-                cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT,
+                [
+                    sys.executable,
+                    "-c",
+                    SERVER_WRAPPER,
+                    "qa_app.asgi:create_from_env",
+                    "--factory",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--backlog",
+                    str(BACKLOG),
+                    # as `qa-app run` serves it: no per-message compression of the small live fragments
+                    "--ws-per-message-deflate",
+                    "false",
+                    "--log-level",
+                    "warning",
+                    "--no-access-log",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=log.open("ab"),
+                stderr=subprocess.STDOUT,
             )
             wait_port(port, app, log)
-            http = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30,
-                                headers={"Authorization": f"Bearer {seeded['token']}"})
+            http = httpx.Client(
+                base_url=f"http://127.0.0.1:{port}", timeout=30, headers={"Authorization": f"Bearer {seeded['token']}"}
+            )
             http.get("/healthz")
             emit("app_server", f"uvicorn, 1 worker, pid {app.pid}, backlog {BACKLOG}")
             cpu0, t = proc_cpu_seconds(app.pid), time.perf_counter()
-            replies = clients.connect(f"ws://127.0.0.1:{port}/ws/public/{seeded['episode_id']}", n,
-                                      args.connect_concurrency)
+            replies = clients.connect(
+                f"ws://127.0.0.1:{port}/ws/public/{seeded['episode_id']}", n, args.connect_concurrency
+            )
             connected = sum(r[1] for r in replies)
-            emit("app_connected", f"{connected}/{n} in {time.perf_counter() - t:.1f} s "
-                 f"(server cpu {proc_cpu_seconds(app.pid) - cpu0:.1f} s, failures {sum(r[3] for r in replies)}"
-                 f"{', e.g. ' + replies[0][2][0] if any(r[2] for r in replies) else ''})")
+            emit(
+                "app_connected",
+                f"{connected}/{n} in {time.perf_counter() - t:.1f} s "
+                f"(server cpu {proc_cpu_seconds(app.pid) - cpu0:.1f} s, failures {sum(r[3] for r in replies)}"
+                f"{', e.g. ' + replies[0][2][0] if any(r[2] for r in replies) else ''})",
+            )
             emit("app_snapshot_bytes", replies[0][6])
             emit("app_rss_mb_after_connect", f"{_rss_mb(app.pid):.0f}")
             if connected < n:
@@ -659,16 +703,21 @@ def main() -> int:
                 return 2
 
             def put_on_air(k: int, marker: str) -> None:
-                response = http.post(f"/api/v1/episodes/{seeded['slug']}/on-air",
-                                     json={"question_id": by_marker[marker]})
+                response = http.post(
+                    f"/api/v1/episodes/{seeded['slug']}/on-air", json={"question_id": by_marker[marker]}
+                )
                 if response.status_code != 200:
                     raise RuntimeError(f"on-air: {response.status_code} {response.text[:300]}")
 
             busy0, wall0 = machine_busy_seconds(), time.perf_counter()
-            results["app"] = run_changes("app", clients, n, args.changes, plan, put_on_air, app.pid, args.timeout,
-                                        args.warmup)
-            emit("app_machine_cpu_busy_cores", f"{(machine_busy_seconds() - busy0) / (time.perf_counter() - wall0):.2f}"
-                 "  (all processes, during the changes)")
+            results["app"] = run_changes(
+                "app", clients, n, args.changes, plan, put_on_air, app.pid, args.timeout, args.warmup
+            )
+            emit(
+                "app_machine_cpu_busy_cores",
+                f"{(machine_busy_seconds() - busy0) / (time.perf_counter() - wall0):.2f}"
+                "  (all processes, during the changes)",
+            )
             fragments = results["app"]["samples"]
             http.close()
             clients.disconnect()
@@ -677,28 +726,36 @@ def main() -> int:
             pauses = [(float(a), float(b)) for a, b in GC_RE.findall(log.read_text())]
             windows = results["app"]["windows"]
             during = [ms for at, ms in pauses if windows and windows[0][0] <= at <= windows[-1][1] + 1]
-            hit = [
-                sum(ms for at, ms in pauses if w0 <= at <= w1 + ms / 1000) for w0, w1 in windows
-            ]
-            emit("app_server_full_gc", f"{len(pauses)} gen-2 collections in the server's life, max pause "
-                 f"{max((ms for _a, ms in pauses), default=0):.0f} ms; during the changes {len(during)} "
-                 f"(total {sum(during):.0f} ms); changes with a gen-2 pause inside their delivery window: "
-                 f"{sum(1 for h in hit if h)} ({', '.join(f'#{i:02d} {h:.0f} ms' for i, h in enumerate(hit) if h)})")
+            hit = [sum(ms for at, ms in pauses if w0 <= at <= w1 + ms / 1000) for w0, w1 in windows]
+            emit(
+                "app_server_full_gc",
+                f"{len(pauses)} gen-2 collections in the server's life, max pause "
+                f"{max((ms for _a, ms in pauses), default=0):.0f} ms; during the changes {len(during)} "
+                f"(total {sum(during):.0f} ms); changes with a gen-2 pause inside their delivery window: "
+                f"{sum(1 for h in hit if h)} ({', '.join(f'#{i:02d} {h:.0f} ms' for i, h in enumerate(hit) if h)})",
+            )
 
         # ---------------------------------------------------------------------- the reference
         if not args.skip_reference:
             from websockets.sync.client import connect as sync_connect
 
             if not fragments:  # --skip-app: a fragment of the same shape
-                fragments = {m: f'<section id="on-air" hx-swap-oob="true"><p>{m}</p>{"x" * 700}</section>'
-                             for m in plan}
+                fragments = {
+                    m: f'<section id="on-air" hx-swap-oob="true"><p>{m}</p>{"x" * 700}</section>' for m in plan
+                }
             port = args.ref_port or free_port()
             log = tmp / "reference.log"
-            ref = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--reference-server", str(port)],
-                                   cwd=ROOT, stdout=log.open("ab"), stderr=subprocess.STDOUT)
+            ref = subprocess.Popen(
+                [sys.executable, str(Path(__file__).resolve()), "--reference-server", str(port)],
+                cwd=ROOT,
+                stdout=log.open("ab"),
+                stderr=subprocess.STDOUT,
+            )
             wait_port(port, ref, log)
-            emit("reference_server", f"websockets {_websockets_version()} serve()+broadcast(), uvloop, 1 process, "
-                 f"pid {ref.pid}")
+            emit(
+                "reference_server",
+                f"websockets {_websockets_version()} serve()+broadcast(), uvloop, 1 process, pid {ref.pid}",
+            )
             t = time.perf_counter()
             replies = clients.connect(f"ws://127.0.0.1:{port}/", n, args.connect_concurrency)
             connected = sum(r[1] for r in replies)
@@ -711,8 +768,9 @@ def main() -> int:
                 def send_fragment(k: int, marker: str) -> None:
                     control.send(fragments[marker])
 
-                results["reference"] = run_changes("reference", clients, n, args.changes, plan, send_fragment,
-                                                   ref.pid, args.timeout, args.warmup)
+                results["reference"] = run_changes(
+                    "reference", clients, n, args.changes, plan, send_fragment, ref.pid, args.timeout, args.warmup
+                )
             clients.disconnect()
             stop_process(ref)
             ref = None
@@ -727,12 +785,17 @@ def main() -> int:
             all_delivered = all(r == n for r in app_result["received"]) and not any(app_result["closed"])
             met = all_delivered and len(app_result["last"]) == args.changes and p99 <= TARGET_LAST_P99_MS
             emit("target_last_client_p99_ms", f"<= {TARGET_LAST_P99_MS:.0f} with {n} clients")
-            emit("target_public_fanout", f"{'met' if met else 'MISSED'} (app last-client p99 {p99:.1f} ms"
-                 f"{'' if all_delivered else ', NOT every client received every change'})")
+            emit(
+                "target_public_fanout",
+                f"{'met' if met else 'MISSED'} (app last-client p99 {p99:.1f} ms"
+                f"{'' if all_delivered else ', NOT every client received every change'})",
+            )
             if "reference" in results:
                 ref_p99 = pct(results["reference"]["last"], 99)
-                emit("app_vs_reference_last_client_p99", f"{p99:.1f} vs {ref_p99:.1f} ms "
-                     f"(x{p99 / ref_p99:.1f})" if ref_p99 else "n/a")
+                emit(
+                    "app_vs_reference_last_client_p99",
+                    f"{p99:.1f} vs {ref_p99:.1f} ms (x{p99 / ref_p99:.1f})" if ref_p99 else "n/a",
+                )
         emit("loadavg_at_end", " ".join(f"{v:.2f}" for v in os.getloadavg()))
         emit("total_s", f"{time.perf_counter() - started:.1f}")
         return 0

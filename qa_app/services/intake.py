@@ -12,7 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -271,10 +271,12 @@ async def submit(
         matches = index.candidates(data.text, limit=5)
         best = matches[0] if matches else None
         if best is not None and best.score >= index.auto_merge_threshold:
-            candidate = await db.get(Question, int(best.key))
+            candidate = await db.get(Question, cast(int, best.key))
             if candidate is not None and candidate.status in MERGEABLE_STATUSES:
                 joined_question = candidate
-        suggestions = [[int(m.key), round(m.score, 1)] for m in matches if joined_question is None or m is not best]
+        suggestions = [
+            [cast(int, m.key), round(m.score, 1)] for m in matches if joined_question is None or m is not best
+        ]
 
     now = utcnow()
     submission = Submission(
@@ -407,10 +409,12 @@ async def similar_public_questions(
     questions = {
         q.id: q
         for q in await db.scalars(
-            select(Question).where(Question.id.in_([int(m.key) for m in matches]), Question.status.in_(statuses))
+            select(Question).where(Question.id.in_([cast(int, m.key) for m in matches]), Question.status.in_(statuses))
         )
     }
-    return [SimilarQuestion(questions[int(m.key)], m.score) for m in matches if int(m.key) in questions][:limit]
+    return [SimilarQuestion(questions[cast(int, m.key)], m.score) for m in matches if cast(int, m.key) in questions][
+        :limit
+    ]
 
 
 async def submissions_entered_by(db: AsyncSession, actor: User, episode_id: int, limit: int = 30) -> list[Submission]:

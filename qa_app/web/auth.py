@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from litestar import Controller, Request, Response, get, post
@@ -56,11 +56,11 @@ class RotatingSessionConfig(ServerSideSessionConfig):
 
 
 def rotate_session(request: Request[Any, Any, Any]) -> None:
-    request.scope[ROTATE_SESSION_KEY] = True  # type: ignore[typeddict-unknown-key]
+    cast("dict[str, Any]", request.scope)[ROTATE_SESSION_KEY] = True
 
 
 def runtime_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Runtime:
-    return connection.app.state.runtime  # type: ignore[no-any-return]
+    return connection.app.state.runtime
 
 
 class UserMiddleware(AbstractAuthenticationMiddleware):
@@ -79,8 +79,9 @@ class UserMiddleware(AbstractAuthenticationMiddleware):
                 return AuthenticationResult(user=None, auth=None)
             async with runtime.sessionmaker() as db:
                 return AuthenticationResult(user=await user_service.user_for_token(db, token.strip()), auth="token")
-        session = connection.scope.get("session") or {}
-        user_id = session.get("uid") if isinstance(session, dict) else None
+        raw_session = connection.scope.get("session")
+        session: dict[str, Any] = raw_session if isinstance(raw_session, dict) else {}
+        user_id = session.get("uid")
         if not user_id:
             return AuthenticationResult(user=None, auth=None)
         async with runtime.sessionmaker() as db:
@@ -101,7 +102,7 @@ def requires(*roles: Role) -> Guard:
     """A guard: 401 for anonymous callers, 403 for roles outside ``roles`` (admins pass every guard)."""
 
     def guard(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler) -> None:
-        user: User | None = connection.scope.get("user")  # type: ignore[assignment]
+        user: User | None = connection.scope.get("user")
         if user is None:
             raise NotAuthorizedException(_("Please log in."))
         if user.role is not Role.ADMIN and user.role not in roles:
@@ -135,7 +136,7 @@ class AuthController(Controller):
     @get("/login", name="show_login", sync_to_thread=False)
     def show_login(self, request: Request[Any, Any, Any], next: FromQuery[str | None] = None) -> Response[str]:
         if request.user is not None:
-            return Redirect(safe_next(next))  # type: ignore[return-value]
+            return Redirect(safe_next(next))
         return render(request, "auth/login.html", {"next": safe_next(next), "errors": {}, "username": ""})
 
     @post("/login", name="login")
@@ -170,7 +171,7 @@ class AuthController(Controller):
             )
         rotate_session(request)
         request.set_session({"uid": user.id, "auth_at": as_utc(user.last_login_at or user.created_at).timestamp()})
-        return Redirect(target, status_code=303)  # type: ignore[return-value]
+        return Redirect(target, status_code=303)
 
     @post("/logout", name="logout")
     async def logout(self, request: Request[Any, Any, Any]) -> Redirect:

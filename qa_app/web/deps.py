@@ -25,7 +25,7 @@ def provide_runtime(request: Request[Any, Any, Any]) -> Runtime:
 
 
 def provide_actor(request: Request[Any, Any, Any]) -> User | None:
-    return request.scope.get("user")  # type: ignore[return-value]
+    return request.scope.get("user")
 
 
 # Handler parameter types: injected by name (Litestar 2.23+ wants this explicit).

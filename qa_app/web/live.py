@@ -384,7 +384,7 @@ async def workspace_socket(socket: WebSocket[Any, Any, Any], episode_id: FromPat
     if not check_origin(socket, required=True):
         await refuse(socket, 4403)
         return
-    user: User | None = socket.scope.get("user")  # type: ignore[assignment]
+    user: User | None = socket.scope.get("user")
     if user is None:
         await refuse(socket, 4401)
         return
@@ -427,7 +427,7 @@ async def moderation_socket(socket: WebSocket[Any, Any, Any], episode_id: FromPa
     if not check_origin(socket, required=True):
         await refuse(socket, 4403)
         return
-    user: User | None = socket.scope.get("user")  # type: ignore[assignment]
+    user: User | None = socket.scope.get("user")
     if user is None or user.role not in (Role.MODERATOR, Role.ADMIN):
         await refuse(socket, 4401 if user is None else 4403)
         return
@@ -485,7 +485,7 @@ async def department_socket(socket: WebSocket[Any, Any, Any]) -> None:
     if not check_origin(socket, required=True):
         await refuse(socket, 4403)
         return
-    user: User | None = socket.scope.get("user")  # type: ignore[assignment]
+    user: User | None = socket.scope.get("user")
     if user is None or user.role not in (Role.OFFICER, Role.ADMIN):
         await refuse(socket, 4401 if user is None else 4403)
         return
@@ -632,7 +632,7 @@ async def producer_socket(socket: WebSocket[Any, Any, Any], episode_id: FromPath
     if not check_origin(socket, required=True):
         await refuse(socket, 4403)
         return
-    user: User | None = socket.scope.get("user")  # type: ignore[assignment]
+    user: User | None = socket.scope.get("user")
     if user is None or user.role not in (Role.PRODUCER, Role.ADMIN):
         await refuse(socket, 4401 if user is None else 4403)
         return

@@ -185,7 +185,7 @@ class ModerationController(Controller):
         if not request.headers.get("hx-request"):
             # Without JavaScript: back to where the moderator acted.
             target = request.headers.get("referer") or f"/moderation/questions/{question_id}"
-            return Redirect(safe_next(target.split(request.headers.get("host", ""), 1)[-1]), status_code=303)  # type: ignore[return-value]
+            return Redirect(safe_next(target.split(request.headers.get("host", ""), 1)[-1]), status_code=303)
         return await render_card(request, db, runtime, question_id)
 
     @post("/questions/{question_id:int}/route", name="moderation_route")
@@ -292,7 +292,7 @@ class ModerationController(Controller):
                 ctx, question_id, str(form.get("text", "")), expected_version=int_field(form, "version")
             ),
         )
-        if response.status_code < 400:
+        if (response.status_code or 200) < 400:
             await runtime.presence.stop(question_id, actor.username)
         return response
 

@@ -31,7 +31,8 @@ async def desk_episode(db: Any, episode_id: int | None) -> Episode | None:
         return await episode_service.get_episode(db, episode_id)
     episodes = await episode_service.list_episodes(db, episode_service.ACCEPTING_STATUSES)
     live = [e for e in episodes if e.status.value == "live"]
-    return (live or episodes or [None])[0]
+    chosen = live or episodes
+    return chosen[0] if chosen else None
 
 
 class OperatorController(Controller):

@@ -12,7 +12,7 @@ from litestar.utils.scope.state import ScopeState
 
 
 def _environment(request: Request[Any, Any, Any]) -> Environment:
-    return request.app.template_engine.engine  # type: ignore[union-attr,no-any-return]
+    return request.app.template_engine.engine  # type: ignore[union-attr]
 
 
 def template_context(request: Request[Any, Any, Any], context: dict[str, Any]) -> dict[str, Any]:
