@@ -76,8 +76,12 @@ async def get_episode_light(db: AsyncSession, episode_id: int) -> Episode:
     return episode
 
 
-async def get_episode_by_slug(db: AsyncSession, slug: str) -> Episode:
-    episode = await db.scalar(select(Episode).where(Episode.slug == slug))
+async def get_episode_by_slug(db: AsyncSession, slug: str, *, light: bool = False) -> Episode:
+    """By short name; ``light`` skips loading departments and officials (the intake path does not show them)."""
+    query = select(Episode).where(Episode.slug == slug)
+    if light:
+        query = query.options(raiseload(Episode.departments), raiseload(Episode.officials))
+    episode = await db.scalar(query)
     if episode is None:
         raise NotFound(_("No such episode."))
     return episode

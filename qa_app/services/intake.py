@@ -254,6 +254,9 @@ async def submit(
         raise Conflict(_("This episode is not accepting questions at the moment."))
     data = clean(form, staff=staff)
     episode_id = episode.id  # a rollback below expires the instance
+    # End the read transaction that loaded the episode: SQLite has one connection, and the CPU-bound part
+    # below (masking, duplicate look-up, routing) must not keep other requests from writing meanwhile.
+    await db.commit()
     # No look-up of the idempotency key first: the unique constraint catches a repeat (see below), so
     # the common case costs one round trip less.
     index = await engines.index_for(db, episode)

@@ -104,7 +104,7 @@ class ApiController(Controller):
         slug: FromPath[str],
         data: JSONBody[SubmissionIn],
     ) -> SubmissionOut:
-        episode = await episode_service.get_episode_by_slug(db, slug)
+        episode = await episode_service.get_episode_by_slug(db, slug, light=True)
         channel = (data.channel or (Channel.API.value if actor else Channel.WEB.value)).strip().lower()
         if channel != Channel.WEB.value and actor is None:
             raise NotAuthorizedException(_("A bearer token is needed for channels other than web."))
