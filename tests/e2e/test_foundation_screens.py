@@ -66,3 +66,22 @@ def test_wrong_password_then_login_on_a_phone(seeded: LiveServer, page_factory: 
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "workspace-phone.png"), full_page=True)
     assert Role.MODERATOR.value == "moderator"
+
+
+def test_admin_creates_an_officer_through_the_boosted_form(seeded: LiveServer, page_factory: Any) -> None:
+    page = page_factory(viewport={"width": 1280, "height": 900})
+    log_in(page, seeded, "admin")
+    page.goto(seeded.url + "/admin/users")
+    page.get_by_label("Tên đăng nhập").fill("canbo.yte2")
+    page.get_by_label("Vai trò").select_option("officer")
+    page.get_by_label("Đơn vị (chỉ dành cho cán bộ đơn vị)").select_option("so-y-te")
+    page.get_by_role("button", name="Tạo tài khoản").click()
+    notice = page.get_by_role("status").filter(has_text="canbo.yte2")
+    notice.wait_for(timeout=5000)
+    assert "canbo.yte2" in page.locator("table").inner_text()
+    # An officer without a department is refused with the reason next to the field, what was typed kept.
+    page.get_by_label("Tên đăng nhập").fill("canbo.khongdonvi")
+    page.get_by_label("Vai trò").select_option("officer")
+    page.get_by_role("button", name="Tạo tài khoản").click()
+    page.locator("#department-error").wait_for(timeout=5000)
+    assert page.get_by_label("Tên đăng nhập").input_value() == "canbo.khongdonvi"
