@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from qa_app.events import EpisodeChanged, Event, OnAirChanged, QuestionChanged
 from qa_app.i18n import current_locale
 from qa_app.models import Department, Question, Role, User
+from qa_app.runtime import Runtime
 from qa_app.security import origin_allowed
 from qa_app.services import broadcast, workspace
 from qa_app.services import departments as department_service
@@ -366,6 +367,17 @@ async def _serve(
                     return
 
 
+def user_still_active(runtime: Runtime, user_id: int) -> Callable[[], Awaitable[bool]]:
+    """For a staff socket's periodic re-check: is the account still there and active?"""
+
+    async def check() -> bool:
+        async with runtime.sessionmaker() as db:
+            fresh = await user_service.get_user(db, user_id)
+        return fresh is not None and fresh.active
+
+    return check
+
+
 def check_origin(socket: WebSocket[Any, Any, Any], *, required: bool) -> bool:
     settings = runtime_of(socket).settings
     return origin_allowed(
@@ -411,10 +423,7 @@ async def workspace_socket(socket: WebSocket[Any, Any, Any], episode_id: FromPat
         finally:
             current_locale.reset(token)
 
-    async def still_allowed() -> bool:
-        async with runtime.sessionmaker() as db:
-            fresh = await user_service.get_user(db, user.id)
-        return fresh is not None and fresh.active
+    still_allowed = user_still_active(runtime, user.id)
 
     with contextlib.suppress(WebSocketDisconnect):
         await _serve(socket, runtime.channels, names, snapshot, still_allowed)
@@ -470,10 +479,7 @@ async def moderation_socket(socket: WebSocket[Any, Any, Any], episode_id: FromPa
         finally:
             current_locale.reset(token)
 
-    async def still_allowed() -> bool:
-        async with runtime.sessionmaker() as db:
-            fresh = await user_service.get_user(db, user.id)
-        return fresh is not None and fresh.active
+    still_allowed = user_still_active(runtime, user.id)
 
     with contextlib.suppress(WebSocketDisconnect):
         await _serve(socket, runtime.channels, [moderation_channel(episode_id)], snapshot, still_allowed)
@@ -533,10 +539,7 @@ async def department_socket(socket: WebSocket[Any, Any, Any]) -> None:
         finally:
             current_locale.reset(token)
 
-    async def still_allowed() -> bool:
-        async with runtime.sessionmaker() as db:
-            fresh = await user_service.get_user(db, user.id)
-        return fresh is not None and fresh.active
+    still_allowed = user_still_active(runtime, user.id)
 
     with contextlib.suppress(WebSocketDisconnect):
         await _serve(socket, runtime.channels, [department_channel(code)], snapshot, still_allowed)
@@ -663,10 +666,7 @@ async def producer_socket(socket: WebSocket[Any, Any, Any], episode_id: FromPath
         finally:
             current_locale.reset(token_)
 
-    async def still_allowed() -> bool:
-        async with runtime.sessionmaker() as db:
-            fresh = await user_service.get_user(db, user.id)
-        return fresh is not None and fresh.active
+    still_allowed = user_still_active(runtime, user.id)
 
     with contextlib.suppress(WebSocketDisconnect):
         await _serve(socket, runtime.channels, [producer_channel(episode_id)], snapshot, still_allowed)

@@ -194,3 +194,14 @@ async def test_studio_control_api(client: AsyncTestClient[Litestar], show: dict[
     episode = await db.get(Episode, show["episode_id"])
     await db.refresh(episode)
     assert episode.on_air_question_id is None
+
+
+async def test_live_regions_never_carry_their_own_socket(
+    client: AsyncTestClient[Litestar], show: dict[str, Any]
+) -> None:
+    """A region swapped by a live fragment must not hold `ws-connect`: the swapped-in copy would open another
+    socket, whose snapshot would swap again, forever."""
+    await login(client, "producer")
+    page = (await client.get(f"/producer?episode={show['episode_id']}")).text
+    rundown_tag = re.search(r'<div id="rundown"[^>]*>', page).group(0)
+    assert "ws-connect" not in rundown_tag and 'ws-connect="/ws/producer/' in page
