@@ -33,7 +33,7 @@ from operator import itemgetter
 
 from rapidfuzz import fuzz
 
-from .text import _hint, fold_char_table, match_pair
+from .text import BASE_STOP_WORDS, _hint, fold_char_table, match_pair
 
 __all__ = ["DuplicateIndex", "Match", "Prepared", "prepare", "similarity"]
 
@@ -49,54 +49,7 @@ class Match:
 # ----------------------------------------------------------------------------- features
 
 _FOLD = fold_char_table()
-_STOP = frozenset(
-    [
-        "a",
-        "ah",
-        "vay",
-        "nhe",
-        "oi",
-        "ha",
-        "ne",
-        "thi",
-        "ma",
-        "la",
-        "va",
-        "voi",
-        "cua",
-        "cac",
-        "nhung",
-        "nay",
-        "em",
-        "minh",
-        "cho",
-        "xin",
-        "duoc",
-        "khong",
-        "bi",
-        "roi",
-        "nao",
-        "gi",
-        "ai",
-        "khi",
-        "neu",
-        "hay",
-        "hoac",
-        "mot",
-        "vao",
-        "lai",
-        "o",
-        "co",
-        "toi",
-        "u",
-        "dum",
-        "giup",
-        "nhieu",
-        "lam",
-        "qua",
-        "ak",
-    ]
-)
+_STOP = BASE_STOP_WORDS | frozenset("ak dum".split())
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 _Y_FINAL = re.compile(r"^([bcdghklmnprstvx]+)y$")
 

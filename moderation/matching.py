@@ -7,98 +7,15 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
 
-from .text import canonical, fold_char_table, match_text
+from .text import BASE_STOP_WORDS, canonical, fold_char_table, match_text
 
 __all__ = ["AnswerMatch", "key_terms", "match_check"]
 
 _FOLD = fold_char_table()
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
-_STOP = frozenset(
-    [
-        "a",
-        "ah",
-        "vay",
-        "nhe",
-        "oi",
-        "ha",
-        "ne",
-        "thi",
-        "ma",
-        "la",
-        "va",
-        "voi",
-        "cua",
-        "cac",
-        "nhung",
-        "nay",
-        "em",
-        "minh",
-        "cho",
-        "xin",
-        "duoc",
-        "khong",
-        "bi",
-        "roi",
-        "nao",
-        "gi",
-        "ai",
-        "khi",
-        "neu",
-        "hay",
-        "hoac",
-        "mot",
-        "vao",
-        "lai",
-        "o",
-        "co",
-        "toi",
-        "u",
-        "giup",
-        "nhieu",
-        "lam",
-        "qua",
-        "de",
-        "den",
-        "tu",
-        "tren",
-        "sau",
-        "hoi",
-        "phai",
-        "muon",
-        "can",
-        "sao",
-        "bao",
-        "lau",
-        "dau",
-        "the",
-        "nhu",
-        "da",
-        "dang",
-        "se",
-        "cung",
-        "chua",
-        "con",
-        "moi",
-        "gio",
-        "ra",
-        "len",
-        "tai",
-        "thanh",
-        "pho",
-        "ho",
-        "chi",
-        "minh",
-        "nguoi",
-        "dan",
-        "chung",
-        "ta",
-        "duoc",
-        "khong",
-        "theo",
-        "ve",
-        "nen",
-        "vi",
-    ]
+_STOP = BASE_STOP_WORDS | frozenset(
+    "bao can chi chua chung con cung da dan dang dau de den gio ho hoi lau len moi muon nen "
+    "nguoi nhu phai pho ra sao sau se ta tai thanh the theo tren tu ve vi".split()
 )
 
 

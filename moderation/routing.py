@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
-from .text import canonical, fold_char_table, match_text
+from .text import BASE_STOP_WORDS, canonical, fold_char_table, match_text
 
 __all__ = ["Route", "Router", "features"]
 
@@ -121,71 +121,8 @@ _STOP_ACCENTED = frozenset(
         "nhưng",
     ]
 )
-_STOP = frozenset(
-    [
-        "a",
-        "ah",
-        "vay",
-        "nhe",
-        "oi",
-        "ha",
-        "ne",
-        "thi",
-        "ma",
-        "la",
-        "va",
-        "voi",
-        "cua",
-        "cac",
-        "nhung",
-        "nay",
-        "em",
-        "minh",
-        "cho",
-        "xin",
-        "duoc",
-        "khong",
-        "bi",
-        "roi",
-        "nao",
-        "gi",
-        "ai",
-        "khi",
-        "neu",
-        "hay",
-        "hoac",
-        "mot",
-        "vao",
-        "lai",
-        "o",
-        "co",
-        "toi",
-        "u",
-        "giup",
-        "nhieu",
-        "lam",
-        "qua",
-        "de",
-        "den",
-        "tu",
-        "tren",
-        "sau",
-        "so",
-        "hoi",
-        "phai",
-        "muon",
-        "can",
-        "sao",
-        "bao",
-        "lau",
-        "dau",
-        "the",
-        "nhu",
-        "da",
-        "dang",
-        "se",
-        "cung",
-    ]
+_STOP = BASE_STOP_WORDS | frozenset(
+    "bao can cung da dang dau de den hoi lau muon nhu phai sao sau se so the tren tu".split()
 )
 _CITY = re.compile(r"\b(?:tại |ở |tai )?(?:thành phố hồ chí minh|thanh pho ho chi minh)\b")
 

@@ -859,3 +859,11 @@ def match_pair(text: str, fillers: Iterable[str] = ()) -> tuple[str, str]:
     canon = _MULTISPACE.sub(" ", canon).strip(" ,.;:!?")
     folded = _MULTISPACE.sub(" ", folded).strip(" ,.;:!?")
     return canon, folded
+
+
+# Folded words that carry no topic in any matcher (particles, pronouns, connectives); duplicates, routing
+# and the answer match check each add the words that are noise for their own purpose.
+BASE_STOP_WORDS = frozenset(
+    "a ah ai bi cac cho co cua duoc em gi giup ha hay hoac khi khong la lai lam ma minh mot "
+    "nao nay ne neu nhe nhieu nhung o oi qua roi thi toi u va vao vay voi xin".split()
+)
