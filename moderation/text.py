@@ -426,6 +426,8 @@ def repair_token(word: str) -> str:
     if len(word) < 2 or word in _LOANWORDS or is_syllable(word):
         return word
     if word.isascii():
+        if "uu" in word and is_syllable(word.replace("uu", "ưu", 1)):
+            return word  # hữu, lưu, cứu, bưu typed without diacritics: not a doubled key
         if word.isalpha():
             for cand in (_telex(word), _telex(_dedup_keep_telex(word))):
                 if cand is not None:
@@ -453,7 +455,11 @@ def _dedup_keep_telex(word: str) -> str:
 # multi-word / punctuated forms, applied on the normalised (lower-case) text
 _PHRASES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b(?:tp\.?\s?hcm|tp\.?\s?hồ chí minh|thành phố hcm|tphcm|tp\.hcm|hcmc)\b"), "thành phố hồ chí minh"),
-    (re.compile(r"\bsài gòn\b"), "thành phố hồ chí minh"),
+    # not the ward "Phường Sài Gòn" (2025), the river, the station or the port
+    (
+        re.compile(r"(?<!phường )(?<!sông )(?<!ga )(?<!cảng )(?<!chợ )(?<!cầu )(?<!bến )\bsài gòn\b"),
+        "thành phố hồ chí minh",
+    ),
     (re.compile(r"\bgd\s?(?:&|và|-)?\s?đt\b|\bgdđt\b"), "giáo dục và đào tạo"),
     (re.compile(r"\bnn\s?(?:&|và|-)\s?mt\b"), "nông nghiệp và môi trường"),
     (re.compile(r"\bkh\s?(?:&|và|-)\s?cn\b"), "khoa học và công nghệ"),
