@@ -2,7 +2,7 @@
 routing and answer match checks.  Pure Python; depends only on the standard library and
 rapidfuzz."""
 
-from .duplicates import DuplicateIndex, Match, similarity
+from .duplicates import DuplicateIndex, Match, Prepared, similarity
 from .matching import AnswerMatch, match_check
 from .pii import Masked, PiiFinding, mask_pii
 from .routing import Route, Router
@@ -14,6 +14,7 @@ __all__ = [
     "Masked",
     "Match",
     "PiiFinding",
+    "Prepared",
     "Route",
     "Router",
     "canonical",

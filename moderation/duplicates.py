@@ -469,11 +469,14 @@ class DuplicateIndex:
             out.append(i)
         return out
 
-    def add(self, key: Hashable, text: str) -> None:
-        """Index ``text`` under ``key`` (replaces an existing entry with the same key)."""
+    def add(self, key: Hashable, text: str, prepared: Prepared | None = None) -> None:
+        """Index ``text`` under ``key`` (replaces an existing entry with the same key).
+
+        ``prepared`` is ``self.prepare(text)`` when the caller already has it (a query just made
+        with the same text): preparing is most of the cost of adding."""
         if key in self._texts:
             self.remove(key)
-        prep = self.prepare(text)
+        prep = prepared if prepared is not None else self.prepare(text)
         iid = len(self._docs)
         words = self._feature_ids(prep.words)
         grams = self._feature_ids(["\x00" + g for g in prep.grams])
@@ -485,6 +488,18 @@ class DuplicateIndex:
         for f in feats:
             post[f].append(iid)
             df[f] += 1
+
+    def rekey(self, old: Hashable, new: Hashable) -> None:
+        """Give the entry ``old`` the key ``new`` without re-indexing it (KeyError if ``old`` is
+        absent or ``new`` is taken): a question indexed under a provisional key before it had
+        its database id."""
+        if new in self._texts:
+            raise KeyError(new)
+        self._texts[new] = self._texts.pop(old)
+        iid = self._iid[new] = self._iid.pop(old)
+        doc = self._docs[iid]
+        assert doc is not None
+        doc.key_ = new
 
     def remove(self, key: Hashable) -> None:
         """Remove ``key`` from the index (KeyError if absent)."""
@@ -530,12 +545,14 @@ class DuplicateIndex:
             out.append(v)
         return out
 
-    def candidates(self, text: str, limit: int = 5, exclude: Iterable[Hashable] = ()) -> list[Match]:
+    def candidates(self, text: str | Prepared, limit: int = 5, exclude: Iterable[Hashable] = ()) -> list[Match]:
         """Best earlier questions for ``text``: at most ``limit`` :class:`Match` es with
-        ``score >= suggest_threshold``, best first; keys in ``exclude`` are skipped."""
+        ``score >= suggest_threshold``, best first; keys in ``exclude`` are skipped.
+
+        ``text`` may be already prepared with :meth:`prepare` (to add it afterwards at no cost)."""
         if not self._texts or limit <= 0:
             return []
-        q = self.prepare(text)
+        q = text if isinstance(text, Prepared) else self.prepare(text)
         return self._candidates(q, limit, set(exclude))
 
     def _pool(self, q: Prepared) -> list[int]:
@@ -625,14 +642,38 @@ class DuplicateIndex:
         out: list[tuple[float, _Doc]] = []
         best: list[float] = []  # min-heap of the ``limit`` best scores
         rest = (1 - W_GRAMS) * 100.0
+        token_set_ratio = fuzz.token_set_ratio
+        both_accented = q.accented
         for cos, _, d in cands:
+            views = qv is not None and d.view is not None
+            floor, full = 0.0, False
             if limit:
-                floor = best[0] if len(best) >= limit else threshold
-                if W_GRAMS * 100.0 * cos + rest < floor:
+                # Once ``limit`` scores are in, a document that can at best tie the lowest of them
+                # cannot enter the top: the earlier (higher-cosine) one keeps its place.
+                full = len(best) >= limit
+                floor = best[0] if full else threshold
+                upper = W_GRAMS * 100.0 * cos + rest
+                if upper < floor or (full and upper <= floor):
                     break
-            score = _combine(_base(q, d), cos)  # type: ignore[arg-type]
-            if qv is not None and d.view is not None:
-                score = _adjust_view(score, qv, d.view)
+                # The penalties only lower a score (monotonically): a conflicting place, intent or
+                # number can rule a document out before any rapidfuzz call.
+                if views:
+                    upper = _adjust_view(upper, qv, d.view)  # type: ignore[arg-type]
+                    if upper < floor or (full and upper <= floor):
+                        continue
+            base = token_set_ratio(q.key, d.key)
+            if both_accented and d.accented:
+                if limit:
+                    # the accented half can lift the average by (100 - base) / 2 at most
+                    upper = _combine(0.5 * (base + 100.0), cos)
+                    if views:
+                        upper = _adjust_view(upper, qv, d.view)  # type: ignore[arg-type]
+                    if upper < floor or (full and upper <= floor):
+                        continue
+                base = 0.5 * (base + token_set_ratio(q.akey, d.akey))
+            score = _combine(base, cos)
+            if views:
+                score = _adjust_view(score, qv, d.view)  # type: ignore[arg-type]
             out.append((score, d))
             if limit:
                 if len(best) < limit:

@@ -200,3 +200,23 @@ def test_many_removals_compact() -> None:
     assert len(index) == 101 and index._stale < 1000  # compacted once on the way
     assert index.candidates("dang ky tam tru can giay to gi")[0].key == "a"
     assert all(m.key >= 1400 for m in index.candidates("Xe buýt số 1450 chạy thưa quá") if m.key != "a")
+
+
+def test_prepared_query_then_add_and_rekey() -> None:
+    index = DuplicateIndex()
+    index.add(1, "Xe buýt 99 chạy thưa")
+    prepared = index.prepare("Đăng ký tạm trú cần những giấy tờ gì?")
+    assert index.candidates(prepared) == []
+    # indexed under a provisional key with the query's preparation, then given its real key
+    index.add(-1, "Đăng ký tạm trú cần những giấy tờ gì?", prepared)
+    assert index.candidates("dang ky tam tru can giay to gi")[0].key == -1
+    index.rekey(-1, 7)
+    assert -1 not in index and 7 in index and len(index) == 2
+    found = index.candidates("dang ky tam tru can giay to gi")
+    assert found[0].key == 7 and found[0].score >= index.auto_merge_threshold
+    with pytest.raises(KeyError):
+        index.rekey(7, 1)  # taken
+    with pytest.raises(KeyError):
+        index.rekey(-1, 8)  # absent
+    index.remove(7)
+    assert index.candidates("dang ky tam tru can giay to gi") == []
