@@ -197,6 +197,7 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None) -> Lit
     )
 
     async def on_shutdown(app: Litestar) -> None:
+        await runtime.intake.close()
         if isinstance(runtime.publisher, LivePublisher):
             await runtime.publisher.close()
         await engine.dispose()

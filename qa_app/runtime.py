@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from qa_app.events import Publisher
 from qa_app.security import Counter, Passwords
 from qa_app.services.engines import ModerationEngines
+from qa_app.services.intake_writer import IntakeWriter
 from qa_app.services.presence import Presence
 from qa_app.settings import Settings
 
@@ -32,3 +33,7 @@ class Runtime:
     presence: Presence = field(default_factory=Presence)
     redis: Any | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    intake: IntakeWriter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.intake = IntakeWriter(self.sessionmaker, self.engines, self.publisher)

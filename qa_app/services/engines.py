@@ -9,18 +9,36 @@ the source of truth; an index only proposes candidates, which services re-check 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from moderation import DuplicateIndex, Router
-from qa_app.models import Department, Episode, Question, QuestionStatus
+from qa_app.models import Department, Question, QuestionStatus
 
 # Questions that can be matched: everything except the emptied shells of merges.
 INDEXED_STATUSES = [s for s in QuestionStatus if s is not QuestionStatus.MERGED]
 CATCH_UP_SECONDS = 1.0
+# The catch-up re-reads this many ids below the highest one seen: with several workers on
+# PostgreSQL, ids are taken at insert and committed in a slightly different order.
+CATCH_UP_OVERLAP = 256
+
+
+class IndexSettings(Protocol):
+    """What an index takes from its episode (an :class:`Episode` or a row of these columns)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def auto_merge_threshold(self) -> float | None: ...
+    @property
+    def suggest_threshold(self) -> float | None: ...
+    @property
+    def filler_phrases(self) -> list[Any] | None: ...
 
 
 @dataclass
@@ -40,8 +58,9 @@ class ModerationEngines:
         self._router: Router | None = None
         self._router_lock = asyncio.Lock()
         self._build_lock = asyncio.Lock()
+        self._provisional = itertools.count(-1, -1)
 
-    async def index_for(self, db: AsyncSession, episode: Episode) -> DuplicateIndex:
+    async def index_for(self, db: AsyncSession, episode: IndexSettings) -> DuplicateIndex:
         """The episode's index, built or brought up to date from the database, with its thresholds."""
         entry = self._indexes.get(episode.id)
         if entry is None:
@@ -60,7 +79,7 @@ class ModerationEngines:
         self._apply_settings(entry, episode)
         return entry.index
 
-    async def _build(self, db: AsyncSession, episode: Episode) -> EpisodeIndex:
+    async def _build(self, db: AsyncSession, episode: IndexSettings) -> EpisodeIndex:
         rows = (
             await db.execute(
                 select(Question.id, Question.public_text)
@@ -83,17 +102,17 @@ class ModerationEngines:
         rows = (
             await db.execute(
                 select(Question.id, Question.public_text, Question.status)
-                .where(Question.episode_id == episode_id, Question.id > entry.last_id)
+                .where(Question.episode_id == episode_id, Question.id > entry.last_id - CATCH_UP_OVERLAP)
                 .order_by(Question.id)
             )
         ).all()
         for question_id, text, status in rows:
             if status is not QuestionStatus.MERGED and question_id not in entry.index:
                 entry.index.add(question_id, text)
-            entry.last_id = question_id
+            entry.last_id = max(entry.last_id, question_id)
 
     @staticmethod
-    def _apply_settings(entry: EpisodeIndex, episode: Episode) -> None:
+    def _apply_settings(entry: EpisodeIndex, episode: IndexSettings) -> None:
         index = entry.index
         if episode.auto_merge_threshold is not None:
             index.auto_merge_threshold = episode.auto_merge_threshold
@@ -105,14 +124,35 @@ class ModerationEngines:
             entry.fillers = fillers
 
     def indexed(self, episode_id: int, question_id: int, text: str) -> None:
-        """After a commit that created or re-worded a question: (re)index it in this worker."""
+        """After a commit that created or re-worded a question: (re)index it in this worker.
+
+        ``last_id`` stays where the catch-up left it: a higher id of ours must not hide the
+        questions other workers made meanwhile."""
         entry = self._indexes.get(episode_id)
         if entry is None:
             return  # built from the database on first use
         if question_id in entry.index:
             entry.index.remove(question_id)
         entry.index.add(question_id, text)
-        entry.last_id = max(entry.last_id, question_id)
+
+    def provisional_key(self) -> int:
+        """A key for a question indexed before it has a database id (negative: never an id)."""
+        return next(self._provisional)
+
+    def adopt(self, index: DuplicateIndex, provisional: int, question_id: int) -> None:
+        """The question indexed under ``provisional`` was committed as ``question_id``."""
+        if provisional not in index:
+            return  # the index was rebuilt meanwhile (new filler phrases): it holds the committed rows
+        if question_id in index:
+            index.remove(provisional)  # a catch-up read the committed row first
+        else:
+            index.rekey(provisional, question_id)
+
+    @staticmethod
+    def discard(index: DuplicateIndex, provisional: int) -> None:
+        """A provisionally indexed question was not committed."""
+        if provisional in index:
+            index.remove(provisional)
 
     def unindexed(self, episode_id: int, question_id: int) -> None:
         """After a merge emptied a question: it is no longer a candidate."""

@@ -7,26 +7,41 @@ routing suggestions, commits, and only then indexes the question and tells the m
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import enum
 import hashlib
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from collections import Counter as Tally
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, and_, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from moderation import fold, mask_pii
+from moderation import DuplicateIndex, Match, Prepared, Router, fold, mask_pii
 from qa_app.events import Publisher, QuestionChanged
 from qa_app.i18n import gettext as _
-from qa_app.models import Channel, Episode, Question, QuestionStatus, Role, Submission, User
+from qa_app.models import (
+    AuditEvent,
+    Channel,
+    Department,
+    Episode,
+    EpisodeStatus,
+    Question,
+    QuestionStatus,
+    Role,
+    Submission,
+    User,
+)
 from qa_app.security import Counter
 from qa_app.services import audit
 from qa_app.services.engines import ModerationEngines
 from qa_app.services.episodes import ACCEPTING_STATUSES
-from qa_app.services.errors import Conflict, InvalidInput, NotFound, Throttled
+from qa_app.services.errors import Conflict, DomainError, InvalidInput, NotFound, Throttled
 from qa_app.services.permissions import ensure_role
 from qa_app.services.tracking import new_tracking_code
 from qa_app.services.wards import wards_by_code
@@ -50,6 +65,10 @@ PUBLIC_STATUSES = frozenset(
 # An automatic merge never joins a question that a moderator refused or emptied.
 MERGEABLE_STATUSES = frozenset(QuestionStatus) - {QuestionStatus.REJECTED, QuestionStatus.MERGED}
 STAFF_CHANNELS = frozenset(Channel) - {Channel.WEB}
+# The batch writes with Core statements (many rows per statement), not the unit of work.
+QUESTIONS = cast(Table, Question.__table__)
+SUBMISSIONS = cast(Table, Submission.__table__)
+AUDIT_EVENTS = cast(Table, AuditEvent.__table__)
 
 PHONE_RE = re.compile(r"^(?:\+?84|0)(?:[35789]\d{8}|2\d{9})$")
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s.]{2,}$")
@@ -211,168 +230,455 @@ async def check_rate_limits(
             raise Throttled(_("Too many questions with this contact. Please try again later."))
 
 
-async def _existing(db: AsyncSession, episode_id: int, key: str | None, fingerprint: str | None) -> Submission | None:
-    if key:
-        found = await db.scalar(
-            select(Submission).where(Submission.episode_id == episode_id, Submission.idempotency_key == key)
-        )
-        if found is not None:
-            return found
-    if fingerprint:
-        return await db.scalar(
-            select(Submission).where(Submission.episode_id == episode_id, Submission.fingerprint == fingerprint)
-        )
-    return None
+class Refusal(enum.Enum):
+    """Why the batch refused an item; turned into a message in the requester's language."""
+
+    NOT_ACCEPTING = "not_accepting"
+    CANNOT_JOIN = "cannot_join"
 
 
-async def _result_for(db: AsyncSession, submission: Submission) -> SubmissionResult:
-    question = await db.get(Question, submission.question_id)
-    assert question is not None
-    joined = submission.original_question_id != question.id or question.submission_count > 1
-    return SubmissionResult(submission.tracking_code, question.id, question.status, joined, existing=True)
+def _refusal_error(refusal: Refusal) -> DomainError:
+    if refusal is Refusal.NOT_ACCEPTING:
+        return Conflict(_("This episode is not accepting questions at the moment."))
+    return NotFound(_("This question can no longer be joined. Please send your own question."))
+
+
+class EpisodeLike(Protocol):
+    """What submitting needs of an episode (an :class:`Episode` or a lighter reference)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def status(self) -> EpisodeStatus: ...
+
+
+@dataclass(eq=False)
+class PendingSubmission:
+    """A validated submission on its way to the database: one item of a batch."""
+
+    episode_id: int
+    data: CleanSubmission
+    actor: User | None
+    staff: bool
+    consent_hash: str | None
+    fingerprint: str | None = None
+    received_at: datetime | None = None
+    join_question_id: int | None = None
+    # decided by the batch
+    wording: str = ""
+    matches: list[Match] = field(default_factory=list)
+    target: int | None = None  # the question joined: its id, or a batch-mate's provisional key
+    target_status: QuestionStatus = QuestionStatus.NEW
+    department_code: str | None = None
+    provisional: int | None = None  # a new question's key in the duplicate index until it has an id
+    routes: list[list[Any]] = field(default_factory=list)
+    followers: list[PendingSubmission] = field(default_factory=list)  # same key, same batch
+    result: SubmissionResult | None = None
+    refusal: Refusal | None = None
+
+    def marks(self) -> list[tuple[str, int, str]]:
+        """What makes a repeat: the idempotency key and the import fingerprint."""
+        out = []
+        if self.data.idempotency_key:
+            out.append(("key", self.episode_id, self.data.idempotency_key))
+        if self.fingerprint:
+            out.append(("print", self.episode_id, self.fingerprint))
+        return out
+
+    def reset(self) -> None:
+        self.wording, self.matches, self.target, self.provisional, self.routes = "", [], None, None, []
+        self.target_status, self.department_code = QuestionStatus.NEW, None
+
+
+def pending(
+    episode: EpisodeLike, form: SubmissionForm, *, actor: User | None = None, trusted: bool = False
+) -> PendingSubmission:
+    """Check permission, the episode and the form, in the requester's language (raises DomainError).
+
+    ``actor`` is the operator or integration account entering it (None for citizens); ``trusted``
+    marks the command line, which may record any channel without an account."""
+    staff = actor is not None or trusted
+    if actor is not None:
+        ensure_role(actor, Role.OPERATOR, Role.MODERATOR)
+    if episode.status not in ACCEPTING_STATUSES:
+        raise _refusal_error(Refusal.NOT_ACCEPTING)
+    data = clean(form, staff=staff)
+    return PendingSubmission(
+        episode_id=episode.id,
+        data=data,
+        actor=actor,
+        staff=staff,
+        # hashed here: the consent text is the one shown in this requester's language
+        consent_hash=_consent_hash(data) if data.consent_contact or data.consent_name_on_air else None,
+        fingerprint=form.fingerprint,
+        received_at=form.received_at,
+        join_question_id=form.join_question_id,
+    )
+
+
+def outcome(item: PendingSubmission) -> SubmissionResult:
+    """The item's result once its batch is written; raises its refusal (in the caller's language)."""
+    if item.refusal is not None:
+        raise _refusal_error(item.refusal)
+    assert item.result is not None, "the batch did not decide this item"
+    return item.result
 
 
 async def submit(
     db: AsyncSession,
     engines: ModerationEngines,
     publisher: Publisher,
-    episode: Episode,
+    episode: EpisodeLike,
     form: SubmissionForm,
     *,
     actor: User | None = None,
     trusted: bool = False,
 ) -> SubmissionResult:
-    """Record one submission; acknowledged (returned) only after the commit.
+    """Record one submission with ``db``; acknowledged (returned) only after the commit.
 
-    ``actor`` is the operator or integration account entering it (None for citizens); ``trusted``
-    marks the command line, which may record any channel without an account.
+    The web and API paths go through :class:`qa_app.services.intake_writer.IntakeWriter`, which
+    writes whatever arrived meanwhile in one batch; imports and the command line use this."""
+    item = pending(episode, form, actor=actor, trusted=trusted)
+    await write_batch(db, engines, publisher, [item])
+    return outcome(item)
+
+
+async def write_batch(
+    db: AsyncSession,
+    engines: ModerationEngines,
+    publisher: Publisher,
+    items: list[PendingSubmission],
+    *,
+    attempts: int = 3,
+) -> None:
+    """Write validated submissions (of any episodes) in one transaction: one commit, one fsync
+    for a burst. Each item gets its ``result`` or its ``refusal``.
+
+    1. Read what decides: which episodes still accept questions, which idempotency keys and import
+       fingerprints are already stored (those items get the stored answer; a repeat within the
+       batch follows its first).
+    2. Without holding the connection (SQLite has one): mask, look up duplicates and route. Each
+       item sees the batch's earlier new questions, indexed under provisional keys, so a burst of
+       the same question makes one question, not many.
+    3. In one transaction: check the joined questions, insert the new questions, count the new
+       voices (a plain UPDATE: a new voice must not bump the version a moderator holds), insert
+       the submissions and their audit rows, commit.
+    4. Give the provisional index entries their ids; tell the boards.
     """
-    staff = actor is not None or trusted
-    if actor is not None:
-        ensure_role(actor, Role.OPERATOR, Role.MODERATOR)
-    if episode.status not in ACCEPTING_STATUSES:
-        raise Conflict(_("This episode is not accepting questions at the moment."))
-    data = clean(form, staff=staff)
-    episode_id = episode.id  # a rollback below expires the instance
-    # End the read transaction that loaded the episode: SQLite has one connection, and the CPU-bound part
-    # below (masking, duplicate look-up, routing) must not keep other requests from writing meanwhile.
+    fresh, episodes = await _read_phase(db, items)
+    if fresh:
+        await _write(db, engines, publisher, fresh, episodes, attempts)
+    for item in items:
+        for follower in item.followers:
+            follower.refusal = item.refusal
+            if item.result is not None:
+                follower.result = replace(item.result, existing=True)
+
+
+async def _read_phase(
+    db: AsyncSession, items: list[PendingSubmission]
+) -> tuple[list[PendingSubmission], dict[int, Any]]:
+    """Refuse items of episodes that stopped accepting, answer repeats; the rest, one per key, and
+    the matching settings of their episodes."""
+    accepting = {
+        row.id: row
+        for row in await db.execute(
+            select(Episode.id, Episode.auto_merge_threshold, Episode.suggest_threshold, Episode.filler_phrases).where(
+                Episode.id.in_({i.episode_id for i in items}), Episode.status.in_(ACCEPTING_STATUSES)
+            )
+        )
+    }
+    live = []
+    for item in items:
+        if item.episode_id in accepting:
+            live.append(item)
+        else:
+            item.refusal = Refusal.NOT_ACCEPTING
+    stored: dict[tuple[str, int, str], SubmissionResult] = {}
+    conditions = []
+    for episode_id in {i.episode_id for i in live}:
+        keys = [m[2] for i in live for m in i.marks() if m[0] == "key" and m[1] == episode_id]
+        prints = [m[2] for i in live for m in i.marks() if m[0] == "print" and m[1] == episode_id]
+        if keys:
+            conditions.append(and_(Submission.episode_id == episode_id, Submission.idempotency_key.in_(keys)))
+        if prints:
+            conditions.append(and_(Submission.episode_id == episode_id, Submission.fingerprint.in_(prints)))
+    if conditions:
+        rows = await db.execute(
+            select(
+                Submission.episode_id,
+                Submission.idempotency_key,
+                Submission.fingerprint,
+                Submission.tracking_code,
+                Submission.question_id,
+                Submission.original_question_id,
+                Question.status,
+                Question.submission_count,
+            )
+            .join(Question, Question.id == Submission.question_id)
+            .where(or_(*conditions))
+        )
+        for row in rows:
+            joined = row.original_question_id != row.question_id or row.submission_count > 1
+            result = SubmissionResult(row.tracking_code, row.question_id, row.status, joined, existing=True)
+            if row.idempotency_key:
+                stored[("key", row.episode_id, row.idempotency_key)] = result
+            if row.fingerprint:
+                stored[("print", row.episode_id, row.fingerprint)] = result
+    fresh: list[PendingSubmission] = []
+    leaders: dict[tuple[str, int, str], PendingSubmission] = {}
+    for item in live:
+        marks = item.marks()
+        if hit := next((stored[m] for m in marks if m in stored), None):
+            item.result = hit
+        elif leader := next((leaders[m] for m in marks if m in leaders), None):
+            leader.followers.append(item)
+        else:
+            leaders.update(dict.fromkeys(marks, item))
+            fresh.append(item)
+    return fresh, accepting
+
+
+async def _write(
+    db: AsyncSession,
+    engines: ModerationEngines,
+    publisher: Publisher,
+    items: list[PendingSubmission],
+    episodes: dict[int, Any],
+    attempts: int,
+) -> None:
+    indexes = {
+        episode_id: await engines.index_for(db, episodes[episode_id]) for episode_id in {i.episode_id for i in items}
+    }
+    router = await engines.router(db)
+    # End the read transaction: the CPU-bound part below must not keep others from the connection.
     await db.commit()
-    # No look-up of the idempotency key first: the unique constraint catches a repeat (see below), so
-    # the common case costs one round trip less.
-    index = await engines.index_for(db, episode)
-    joined_question: Question | None = None
-    suggestions: list[list[Any]] = []
-    if form.join_question_id is not None:
-        joined_question = await db.get(Question, form.join_question_id)
-        if (
-            joined_question is None
-            or joined_question.episode_id != episode.id
-            or joined_question.status not in (PUBLIC_STATUSES if not staff else MERGEABLE_STATUSES)
-        ):
-            raise NotFound(_("This question can no longer be joined. Please send your own question."))
-    else:
-        matches = index.candidates(data.text, limit=5)
-        best = matches[0] if matches else None
-        if best is not None and best.score >= index.auto_merge_threshold:
-            candidate = await db.get(Question, cast(int, best.key))
-            if candidate is not None and candidate.status in MERGEABLE_STATUSES:
-                joined_question = candidate
-        suggestions = [
-            [cast(int, m.key), round(m.score, 1)] for m in matches if joined_question is None or m is not best
-        ]
+
+    for n, item in enumerate(items):
+        index = indexes[item.episode_id]
+        item.wording = public_wording(item.data.text) if item.data.text else ""
+        if item.join_question_id is not None:
+            item.target = item.join_question_id
+        else:
+            prepared = index.prepare(item.wording)
+            item.matches = index.candidates(prepared, limit=5)
+            best = item.matches[0] if item.matches else None
+            if best is not None and best.score >= index.auto_merge_threshold:
+                item.target = cast(int, best.key)
+            else:
+                _make_new(engines, index, router, item, prepared)
+        if n % 8 == 7:
+            await asyncio.sleep(0)  # a long burst must not stall the other requests for long
 
     now = utcnow()
-    submission = Submission(
-        episode_id=episode.id,
-        channel=data.channel,
-        tracking_code=new_tracking_code(),
-        name=data.name,
-        ward_code=data.ward_code,
-        ward_text=data.ward_text,
-        contact=data.contact,
-        consent_contact=data.consent_contact,
-        consent_name_on_air=data.consent_name_on_air,
-        consent_version=CONSENT_VERSION if data.consent_contact or data.consent_name_on_air else None,
-        consent_text_hash=_consent_hash(data) if data.consent_contact or data.consent_name_on_air else None,
-        consented_at=now if data.consent_contact or data.consent_name_on_air else None,
-        raw_text=data.text,
-        received_at=form.received_at or now,
-        idempotency_key=data.idempotency_key,
-        fingerprint=form.fingerprint,
-        entered_by_id=actor.id if actor else None,
-    )
-    created: Question | None = None
-    # Read before the commit: nothing needs to be loaded again afterwards.
-    status = joined_question.status if joined_question is not None else QuestionStatus.NEW
-    department_code = joined_question.department.code if joined_question and joined_question.department else None
-    if joined_question is not None:
-        submission.question_id = joined_question.id
-        submission.original_question_id = joined_question.id
-        # A plain UPDATE: a new voice must not bump the version and refuse a moderator's edit.
-        await db.execute(
-            update(Question)
-            .where(Question.id == joined_question.id)
-            .values(submission_count=Question.submission_count + 1)
-            .execution_options(synchronize_session=False)
-        )
-        question_id = joined_question.id
-    else:
-        router = await engines.router(db)
-        wording = public_wording(data.text)
-        created = Question(
-            episode_id=episode.id,
-            public_text=wording,
-            search_text=fold(wording),
-            status=QuestionStatus.NEW,
-            submission_count=1,
-            ward_code=data.ward_code,
-            duplicate_suggestions=suggestions,
-            route_suggestions=[[r.code, round(r.confidence, 3)] for r in router.rank(data.text, limit=3)],
-            created_at=now,
-            updated_at=now,
-        )
-        db.add(created)
-        await db.flush()
-        submission.question_id = created.id
-        submission.original_question_id = created.id
-        question_id = created.id
-    db.add(submission)
     try:
-        await db.flush()
+        await _check_targets(db, engines, indexes, router, items)
+        writing = [i for i in items if i.refusal is None]
+        created = [i for i in writing if i.target is None]
+        voices = Tally(i.target for i in writing if i.target is not None)
+        ids: dict[int, int] = {}  # provisional key -> question id
+        if created:
+            inserted = await db.execute(
+                insert(QUESTIONS).returning(QUESTIONS.c.id, sort_by_parameter_order=True),
+                [_question_row(i, 1 + voices[cast(int, i.provisional)], now) for i in created],
+            )
+            ids = dict(zip((cast(int, i.provisional) for i in created), inserted.scalars(), strict=True))
+            await _relink_suggestions(db, created, ids)
+        if more := [{"question_id_": t, "voices_": n} for t, n in voices.items() if t is not None and t > 0]:
+            await db.execute(
+                update(QUESTIONS)
+                .where(QUESTIONS.c.id == bindparam("question_id_"))
+                .values(submission_count=QUESTIONS.c.submission_count + bindparam("voices_")),
+                more,
+            )
+        question_ids = [_question_id(i, ids) for i in writing]
+        rows = [_submission_row(i, q, now) for i, q in zip(writing, question_ids, strict=True)]
+        if rows:
+            inserted = await db.execute(
+                insert(SUBMISSIONS).returning(SUBMISSIONS.c.id, sort_by_parameter_order=True), rows
+            )
+            submission_ids = list(inserted.scalars())
+            await db.execute(
+                insert(AUDIT_EVENTS),
+                [
+                    audit.row(
+                        i.actor,
+                        "submission.create",
+                        "submission",
+                        submission_id,
+                        episode_id=i.episode_id,
+                        after={
+                            "question_id": question_id,
+                            "channel": i.data.channel.value,
+                            "joined": i.target is not None,
+                            "explicit_join": i.join_question_id is not None,
+                        },
+                    )
+                    for i, submission_id, question_id in zip(writing, submission_ids, question_ids, strict=True)
+                ],
+            )
+        await db.commit()
     except IntegrityError:
-        # The same idempotency key or import row committed meanwhile (a double click): answer with it.
-        await db.rollback()
-        again = await _existing(db, episode_id, data.idempotency_key, form.fingerprint)
-        if again is None:
+        # An idempotency key or import row committed meanwhile by another worker, or (very rarely) a
+        # tracking code taken: each item again on its own, so that one repeat does not fail the rest.
+        await _undo(db, engines, indexes, items)
+        if attempts <= 1:
             raise
-        return await _result_for(db, again)
-    audit.record(
-        db,
-        actor,
-        "submission.create",
-        "submission",
-        submission.id,
-        episode_id=episode.id,
-        after={
-            "question_id": question_id,
-            "channel": data.channel.value,
-            "joined": joined_question is not None,
-            "explicit_join": form.join_question_id is not None,
-        },
-    )
-    await db.commit()
+        for item in items:
+            item.reset()
+            await write_batch(db, engines, publisher, [item], attempts=attempts - 1)
+        return
+    except BaseException:
+        await _undo(db, engines, indexes, items)
+        raise
 
-    if created is not None:
-        engines.indexed(episode.id, created.id, created.public_text)
-    await publisher.publish(
-        QuestionChanged(
-            episode_id=episode.id,
-            question_id=question_id,
-            action="joined" if joined_question is not None else "submitted",
-            department_code=department_code,
+    for item in created:
+        engines.adopt(indexes[item.episode_id], cast(int, item.provisional), ids[cast(int, item.provisional)])
+    for item, row, question_id in zip(writing, rows, question_ids, strict=True):
+        joined = item.target is not None
+        item.result = SubmissionResult(row["tracking_code"], question_id, item.target_status, joined=joined)
+        await publisher.publish(
+            QuestionChanged(
+                episode_id=item.episode_id,
+                question_id=question_id,
+                action="joined" if joined else "submitted",
+                department_code=item.department_code,
+            )
         )
-    )
-    return SubmissionResult(submission.tracking_code, question_id, status, joined=joined_question is not None)
+
+
+def _make_new(
+    engines: ModerationEngines,
+    index: DuplicateIndex,
+    router: Router,
+    item: PendingSubmission,
+    prepared: Prepared | None = None,
+) -> None:
+    """The item starts a new question: indexed at once (under a provisional key) and routed."""
+    item.target = None
+    item.provisional = engines.provisional_key()
+    index.add(item.provisional, item.wording, prepared)
+    item.routes = [[r.code, round(r.confidence, 3)] for r in router.rank(item.data.text, limit=3)]
+
+
+async def _check_targets(
+    db: AsyncSession,
+    engines: ModerationEngines,
+    indexes: dict[int, DuplicateIndex],
+    router: Router,
+    items: list[PendingSubmission],
+) -> None:
+    """Joined questions must still exist in the episode and take voices: a citizen's "me too" is
+    refused otherwise; an automatic merge becomes a new question instead."""
+    wanted = {i.target for i in items if i.target is not None and i.target > 0}
+    if not wanted:
+        return
+    found = {
+        row.id: row
+        for row in await db.execute(
+            select(Question.id, Question.episode_id, Question.status, Department.code)
+            .outerjoin(Department, Department.id == Question.department_id)
+            .where(Question.id.in_(wanted))
+        )
+    }
+    for item in items:
+        if item.target is None or item.target < 0:
+            continue
+        row = found.get(item.target)
+        if item.join_question_id is not None:
+            allowed = MERGEABLE_STATUSES if item.staff else PUBLIC_STATUSES
+            if row is None or row.episode_id != item.episode_id or row.status not in allowed:
+                item.refusal = Refusal.CANNOT_JOIN
+                continue
+        elif row is None or row.status not in MERGEABLE_STATUSES:
+            _make_new(engines, indexes[item.episode_id], router, item)
+            continue
+        item.target_status, item.department_code = row.status, row.code
+
+
+async def _relink_suggestions(db: AsyncSession, created: list[PendingSubmission], ids: dict[int, int]) -> None:
+    """Suggestions that named a batch-mate by its provisional key get its id (a rare second write)."""
+    updates = [
+        {"question_id_": ids[cast(int, i.provisional)], "suggestions_": _suggestions(i, ids)}
+        for i in created
+        if any(cast(int, m.key) < 0 for m in i.matches)
+    ]
+    if updates:
+        await db.execute(
+            update(QUESTIONS)
+            .where(QUESTIONS.c.id == bindparam("question_id_"))
+            .values(duplicate_suggestions=bindparam("suggestions_", type_=QUESTIONS.c.duplicate_suggestions.type)),
+            updates,
+        )
+
+
+def _suggestions(item: PendingSubmission, ids: dict[int, int] | None = None) -> list[list[Any]]:
+    out = []
+    for m in item.matches:
+        key = cast(int, m.key)
+        if key < 0:
+            if ids is None or key not in ids:
+                continue
+            key = ids[key]
+        out.append([key, round(m.score, 1)])
+    return out
+
+
+def _question_id(item: PendingSubmission, ids: dict[int, int]) -> int:
+    if item.target is None:
+        return ids[cast(int, item.provisional)]
+    return ids[item.target] if item.target < 0 else item.target
+
+
+def _question_row(item: PendingSubmission, submission_count: int, now: datetime) -> dict[str, Any]:
+    return {
+        "episode_id": item.episode_id,
+        "public_text": item.wording,
+        "search_text": fold(item.wording),
+        "status": QuestionStatus.NEW,
+        "submission_count": submission_count,
+        "ward_code": item.data.ward_code,
+        "duplicate_suggestions": _suggestions(item),
+        "route_suggestions": item.routes,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _submission_row(item: PendingSubmission, question_id: int, now: datetime) -> dict[str, Any]:
+    data = item.data
+    consented = item.consent_hash is not None
+    return {
+        "episode_id": item.episode_id,
+        "question_id": question_id,
+        "original_question_id": question_id,
+        "channel": data.channel,
+        "tracking_code": new_tracking_code(),
+        "name": data.name,
+        "ward_code": data.ward_code,
+        "ward_text": data.ward_text,
+        "contact": data.contact,
+        "consent_contact": data.consent_contact,
+        "consent_name_on_air": data.consent_name_on_air,
+        "consent_version": CONSENT_VERSION if consented else None,
+        "consent_text_hash": item.consent_hash,
+        "consented_at": now if consented else None,
+        "raw_text": data.text,
+        "received_at": item.received_at or now,
+        "idempotency_key": data.idempotency_key,
+        "fingerprint": item.fingerprint,
+        "entered_by_id": item.actor.id if item.actor else None,
+    }
+
+
+async def _undo(
+    db: AsyncSession, engines: ModerationEngines, indexes: dict[int, DuplicateIndex], items: list[PendingSubmission]
+) -> None:
+    with contextlib.suppress(Exception):
+        await db.rollback()
+    for item in items:
+        if item.provisional is not None:
+            engines.discard(indexes[item.episode_id], item.provisional)
 
 
 def _consent_hash(data: CleanSubmission) -> str:

@@ -104,7 +104,7 @@ class ApiController(Controller):
         slug: FromPath[str],
         data: JSONBody[SubmissionIn],
     ) -> SubmissionOut:
-        episode = await episode_service.get_episode_by_slug(db, slug, light=True)
+        episode = await runtime.intake.episode(db, slug)
         channel = (data.channel or (Channel.API.value if actor else Channel.WEB.value)).strip().lower()
         if channel != Channel.WEB.value and actor is None:
             raise NotAuthorizedException(_("A bearer token is needed for channels other than web."))
@@ -133,7 +133,7 @@ class ApiController(Controller):
             channel=channel,
             idempotency_key=data.idempotency_key or "",
         )
-        result = await intake.submit(db, runtime.engines, runtime.publisher, episode, form, actor=staff)
+        result = await runtime.intake.submit(db, episode, form, actor=staff)
         return SubmissionOut(result.tracking_code, result.question_id, result.status.value)
 
     @get("/submissions/{code:str}", name="api_submission_status", summary="Status and published answer")

@@ -105,7 +105,7 @@ class IntakeController(Controller):
                 per_ip=runtime.settings.submit_limit_per_ip,
                 per_contact=runtime.settings.submit_limit_per_contact,
             )
-            result = await intake.submit(db, runtime.engines, runtime.publisher, episode, data)
+            result = await runtime.intake.submit(db, episode, data)
         except DomainError as exc:
             # The rollback expires what the session loaded: fetch the episode again to render it.
             await db.rollback()

@@ -102,9 +102,7 @@ class OperatorController(Controller):
             )
         episode_id = episode.id  # read before a rollback expires the instance
         try:
-            result = await intake.submit(
-                db, runtime.engines, runtime.publisher, episode, submission_form(form), actor=actor
-            )
+            result = await runtime.intake.submit(db, episode, submission_form(form), actor=actor)
         except DomainError as exc:
             await db.rollback()
             episode = await episode_service.get_episode(db, episode_id)
