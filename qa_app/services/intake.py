@@ -558,7 +558,8 @@ def _make_new(
     item.target = None
     item.provisional = engines.provisional_key()
     index.add(item.provisional, item.wording, prepared)
-    item.routes = [[r.code, round(r.confidence, 3)] for r in router.rank(item.data.text, limit=3)]
+    # the masked wording: the words the router learns from (and prepared just above, see match_pair)
+    item.routes = [[r.code, round(r.confidence, 3)] for r in router.rank(item.wording, limit=3)]
 
 
 async def _check_targets(

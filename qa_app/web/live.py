@@ -95,6 +95,7 @@ class LivePublisher:
 
     MAX_QUEUE = 10_000
     MAX_LIVE_ARRIVALS = 10
+    ARRIVALS_INTERVAL = 0.25  # seconds between two renders caused by arrivals alone
 
     def __init__(
         self,
@@ -112,6 +113,7 @@ class LivePublisher:
         self._queue: asyncio.Queue[Event] | None = None
         self._worker: asyncio.Task[None] | None = None
         self._departments_cache: tuple[float, list[Department]] | None = None
+        self._urgent = asyncio.Event()  # an event other than an arrival is waiting
 
     async def publish(self, event: Event) -> None:
         if self._worker is None or self._worker.done():
@@ -122,21 +124,39 @@ class LivePublisher:
             # Clients re-sync on reconnect; an old event is the cheapest thing to lose.
             self._queue.get_nowait()
         self._queue.put_nowait(event)
+        if not _is_arrival(event):
+            self._urgent.set()
 
     async def _run(self) -> None:
         assert self._queue is not None
+        loop = asyncio.get_running_loop()
+        last_arrivals = float("-inf")
         while True:
             batch = [await self._queue.get()]
             # Publish at once when alone; under load, what arrived while the previous batch was being
             # rendered forms the next batch (300 submissions a second become a few batches).
             await asyncio.sleep(0)
-            while not self._queue.empty():
-                batch.append(self._queue.get_nowait())
+            self._drain(batch)
+            if all(_is_arrival(e) for e in batch):
+                # New questions re-render the counters and the newest cards: a few times a second
+                # is live enough, and a moderator's action (urgent) does not wait for it.
+                self._urgent.clear()
+                wait = last_arrivals + self.ARRIVALS_INTERVAL - loop.time()
+                if wait > 0:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._urgent.wait(), wait)
+                    self._drain(batch)
+                last_arrivals = loop.time()
             # A failed render must never stop the stream of later events.
             try:
                 await self._publish_batch(batch)
             except Exception:
                 logger.exception("could not publish %d events", len(batch))
+
+    def _drain(self, batch: list[Event]) -> None:
+        assert self._queue is not None
+        while not self._queue.empty():
+            batch.append(self._queue.get_nowait())
 
     async def close(self) -> None:
         if self._worker is not None:
@@ -254,6 +274,10 @@ class LivePublisher:
             {"counts": counts, "oob": True, "department_code": department_code},
             block="status_counters",
         )
+
+
+def _is_arrival(event: Event) -> bool:
+    return isinstance(event, QuestionChanged) and event.action in ("submitted", "joined")
 
 
 @dataclass(frozen=True)
