@@ -54,6 +54,7 @@ class IntakeWriter:
         self._queue: asyncio.Queue[_Entry | None] | None = None  # None: stop after what is queued
         self._task: asyncio.Task[None] | None = None
         self._episodes: dict[str, tuple[float, EpisodeRef]] = {}
+        self._refreshing: set[str] = set()
         self.batches_written = 0  # with submissions_written: how much the grouping saves
         self.submissions_written = 0
 
@@ -65,9 +66,13 @@ class IntakeWriter:
         (so that re-opening takes effect immediately)."""
         now = time.monotonic()
         cached = self._episodes.get(slug)
-        if cached is not None and now - cached[0] < EPISODE_CACHE_SECONDS:
-            return cached[1]
-        episode = await get_episode_by_slug(db, slug, light=True)
+        if cached is not None and (now - cached[0] < EPISODE_CACHE_SECONDS or slug in self._refreshing):
+            return cached[1]  # while one request re-reads it, the others go on with what we had
+        self._refreshing.add(slug)
+        try:
+            episode = await get_episode_by_slug(db, slug, light=True)
+        finally:
+            self._refreshing.discard(slug)
         ref = EpisodeRef(episode.id, episode.slug, episode.status)
         if ref.status in ACCEPTING_STATUSES:
             self._episodes[slug] = (now, ref)

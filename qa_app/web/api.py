@@ -13,14 +13,16 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.exceptions import NotAuthorizedException
 from litestar.params import FromPath, JSONBody
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from qa_app.i18n import gettext as _
 from qa_app.models import Channel, Role, User
+from qa_app.runtime import Runtime
 from qa_app.services import citizen_status, intake
 from qa_app.services import episodes as episode_service
 from qa_app.services import rundown as rundown_service
 from qa_app.services.errors import NotFound, PermissionDenied
-from qa_app.web.auth import client_ip
+from qa_app.web.auth import client_ip, runtime_of
 from qa_app.web.deps import Db, OptionalActor, RuntimeDep
 
 
@@ -98,11 +100,24 @@ class ApiController(Controller):
     async def create_submission(
         self,
         request: Request[Any, Any, Any],
-        db: Db,
-        runtime: RuntimeDep,
-        actor: OptionalActor,
         slug: FromPath[str],
         data: JSONBody[SubmissionIn],
+    ) -> SubmissionOut:
+        # The busiest route on broadcast night takes its parts from the request instead of three
+        # injected dependencies (Litestar resolves those in a task group: ~10 % of this handler).
+        runtime = runtime_of(request)
+        actor: User | None = request.scope.get("user")
+        async with runtime.sessionmaker() as db:
+            return await self._create_submission(request, db, runtime, actor, slug, data)
+
+    async def _create_submission(
+        self,
+        request: Request[Any, Any, Any],
+        db: AsyncSession,
+        runtime: Runtime,
+        actor: User | None,
+        slug: str,
+        data: SubmissionIn,
     ) -> SubmissionOut:
         episode = await runtime.intake.episode(db, slug)
         channel = (data.channel or (Channel.API.value if actor else Channel.WEB.value)).strip().lower()
