@@ -155,35 +155,69 @@ class Prepared:
     intents: frozenset[str]
 
 
+_PLACE_KINDS = {"phuong", "xa", "quan", "huyen", "duong", "ap"}
+_PLACE_KINDS_2 = {("thi", "tran"): "thi tran", ("khu", "pho"): "khu pho", ("dac", "khu"): "dac khu"}
+
+
+def _place_kind(words: list[str], i: int) -> tuple[str, int] | None:
+    """The place prefix starting at ``words[i]`` and its length in words, if any."""
+    pair = _PLACE_KINDS_2.get((words[i], words[i + 1])) if i + 1 < len(words) else None
+    if pair is not None:
+        return pair, 2
+    w = words[i]
+    if w in _PLACE_KINDS and not (w == "xa" and i + 1 < len(words) and words[i + 1] == "lo"):  # xa lộ: a road
+        return w, 1
+    return None
+
+
 def _extract_places(folded: str) -> set[str]:
-    known = _places()
+    """Named places: "duong <name>" for streets, the bare name for wards, communes, districts...
+
+    A name runs for at most four words; after two words the next place prefix ends it ("đường
+    Âu Cơ phường Gò Vấp" names both, "Kinh Dương Vương" stays whole); an unknown street name stops
+    at a function word."""
     out: set[str] = set()
-    for m in _PLACE_PREFIX.finditer(folded):
-        kind, rest = m.group(1), m.group(2).split()
-        if not rest:
-            continue
-        if rest[0].isdigit():
-            out.add(f"{kind} {rest[0]}")
-            continue
-        best = None
-        for n in range(min(4, len(rest)), 0, -1):
-            cand = " ".join(rest[:n])
-            if cand in known:
-                best = cand
-                break
-        if best is None and kind in ("duong", "phuong", "xa", "quan", "huyen"):
-            words: list[str] = []
-            for w in rest:
-                if w in _PLACE_STOP or w in _STOP:
-                    break
-                words.append(w)
-            if len(words) >= 2 and kind != "duong":
-                best = " ".join(words[:3])
-            elif len(words) >= 2 and kind == "duong":
-                best = " ".join(words[:4])
-        if best:
-            out.add(best if kind != "duong" else "duong " + best)
+    for clause in _CLAUSE.split(folded):  # a name never runs over punctuation
+        _extract_clause_places(_TOKEN.findall(clause), out)
     return out
+
+
+_CLAUSE = re.compile(r"[.,;:!?()\[\]\n\-–]")
+
+
+def _extract_clause_places(words: list[str], out: set[str]) -> None:
+    known = _places()
+    i = 0
+    while i < len(words):
+        found = _place_kind(words, i)
+        if found is None:
+            i += 1
+            continue
+        kind, width = found
+        start = i = i + width
+        if start < len(words) and words[start].isdigit():
+            out.add(f"{kind} {words[start]}")
+            i = start + 1
+            continue
+        rest: list[str] = []
+        while start + len(rest) < len(words) and len(rest) < 4:
+            if len(rest) >= 2 and _place_kind(words, start + len(rest)) is not None:
+                break
+            rest.append(words[start + len(rest)])
+        name = next((rest[:n] for n in range(len(rest), 0, -1) if " ".join(rest[:n]) in known), None)
+        # Only a street may be unknown: wards, communes and districts are all listed, and the
+        # same words start "xã hội", "quan tâm", "phương tiện"...
+        if name is None and kind == "duong":
+            name = []
+            for w in rest:
+                # a street's second word may look like a function word (Âu Cơ, Cô Giang)
+                if (w in _PLACE_STOP or w in _STOP) and not (kind == "duong" and len(name) == 1):
+                    break
+                name.append(w)
+            name = name[:4] if len(name) >= 2 else None
+        if name:
+            out.add(" ".join(name) if kind != "duong" else "duong " + " ".join(name))
+            i = start + len(name)
 
 
 _TOKEN_CACHE: dict[str, tuple[str, str, bool, bool, tuple[str, ...]]] = {}
@@ -271,7 +305,7 @@ PENALTY_NUMBER_PARTIAL = 4.0  # some numbers in common, some not
 def conflicts(a: Prepared, b: Prepared) -> list[str]:
     """Names of the distinguishing features on which ``a`` and ``b`` disagree."""
     out: list[str] = []
-    if a.places and b.places and not (a.places & b.places):
+    if a.places and b.places and any(x and y and x.isdisjoint(y) for x, y in zip(_split(a), _split(b), strict=True)):
         out.append("place")
     ia, ib = a.intents & _CONTRAST_INTENTS, b.intents & _CONTRAST_INTENTS
     if ia and ib and not (ia & ib):
@@ -303,7 +337,13 @@ def _adjust(raw: float, a: Prepared, b: Prepared) -> float:
     return max(0.0, score - PENALTY_NUMBER_PARTIAL)
 
 
-View = tuple  # (places, contrast intents, years, routes, amounts, all numbers): frozensets
+def _split(p: Prepared) -> tuple[frozenset[str], frozenset[str]]:
+    """(streets, other places): the same street in two wards, or two streets in one ward, differ."""
+    streets = frozenset(x for x in p.places if x.startswith("duong "))
+    return streets, p.places - streets
+
+
+View = tuple  # (streets, other places, contrast intents, years, routes, amounts, all numbers): frozensets
 
 
 def view(p: Prepared) -> View:
@@ -314,7 +354,7 @@ def view(p: Prepared) -> View:
         return frozenset(v for t, v in nums if t == k) if nums else _EMPTY
 
     return (
-        p.places,
+        *_split(p),
         p.intents & _CONTRAST_INTENTS,
         kind("year"),
         kind("route"),
@@ -325,10 +365,10 @@ def view(p: Prepared) -> View:
 
 def _adjust_view(score: float, a: View, b: View) -> float:
     """:func:`_adjust` on precomputed views (same result, no sets built per pair)."""
-    for x, y in zip(a[:5], b[:5], strict=True):
+    for x, y in zip(a[:6], b[:6], strict=True):
         if x and y and x.isdisjoint(y):
             return max(0.0, min(score - PENALTY_HARD, CAP_HARD))
-    na, nb = a[5], b[5]
+    na, nb = a[6], b[6]
     if na and nb:
         if na.isdisjoint(nb):
             return max(0.0, min(score - PENALTY_NUMBER, CAP_NUMBER))

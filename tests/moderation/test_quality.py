@@ -58,6 +58,16 @@ def test_dedup_floors() -> None:
         ("Hẻm ở phường Tân Định ngập nặng khi mưa", "Hẻm ở phường Bàn Cờ ngập nặng khi mưa"),
         ("Phí đổi giấy phép lái xe là 135 nghìn đúng không?", "Phí đổi giấy phép lái xe là 200 nghìn đúng không?"),
         ("Xã Củ Chi có được hỗ trợ tiền điện không", "Xã Cần Giờ có được hỗ trợ tiền điện không"),
+        # the same street in two wards, two streets in one ward
+        (
+            "Bãi rác đầu hẻm đường Nguyễn Duy Trinh, phường Tam Thắng bốc mùi hôi",
+            "Bãi rác đầu hẻm đường Nguyễn Duy Trinh, phường Phú Mỹ bốc mùi hôi",
+        ),
+        (
+            "Vỉa hè đường Kinh Dương Vương, phường An Lạc bị lấn chiếm để bán hàng",
+            "Vỉa hè đường Âu Cơ, phường An Lạc bị lấn chiếm để bán hàng",
+        ),
+        ("Dự án trên đường Âu Cơ ở phường Gò Vấp bị treo", "Dự án trên đường Âu Cơ ở phường Bảy Hiền bị treo"),
     ],
 )
 def test_hard_negatives_do_not_merge(a: str, b: str) -> None:
@@ -220,3 +230,21 @@ def test_prepared_query_then_add_and_rekey() -> None:
         index.rekey(-1, 8)  # absent
     index.remove(7)
     assert index.candidates("dang ky tam tru can giay to gi") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "places"),
+    [
+        ("Dự án trên đường Âu Cơ ở phường Gò Vấp bị treo", {"duong au co", "go vap"}),
+        ("Hẻm đường Kinh Dương Vương thuộc phường Tân Tạo", {"duong kinh duong vuong", "tan tao"}),
+        ("Phường 12, quận Gò Vấp", {"phuong 12", "go vap"}),
+        # words that start like a place prefix but are not places
+        ("Nhà ở xã hội, phương tiện công cộng, cơ quan nào quan tâm?", set()),
+        # a name does not run over a full stop
+        ("Người đi bộ phải xuống lòng đường. Chính quyền địa phương xử lý ra sao?", set()),
+    ],
+)
+def test_place_names(text: str, places: set[str]) -> None:
+    from moderation.duplicates import prepare
+
+    assert prepare(text).places == places
