@@ -72,6 +72,11 @@ async def test_a_burst_is_written_in_batches_and_one_question_per_burst_of_the_s
     writer = IntakeWriter(sessionmaker, engines, publisher)
     forms = [intake.SubmissionForm(text=t, idempotency_key=f"flood-{i}") for i, t in enumerate(FLOOD_VARIANTS)]
     forms += [intake.SubmissionForm(text=t, idempotency_key=f"distinct-{i}") for i, t in enumerate(DISTINCT)]
+    # similar, not the same (another ward): the second suggests the first by its new id
+    forms += [
+        intake.SubmissionForm(text="Hẻm ở phường Tân Định ngập nặng khi mưa, xe cộ chết máy", idempotency_key="near-1"),
+        intake.SubmissionForm(text="Hẻm ở phường Bàn Cờ ngập nặng khi mưa, xe cộ chết máy", idempotency_key="near-2"),
+    ]
     # a double click: the same key twice in the same burst
     forms += [intake.SubmissionForm(text=DISTINCT[0], idempotency_key="distinct-0")]
     ref = EpisodeRef(episode.id, episode.slug, episode.status)
@@ -86,8 +91,10 @@ async def test_a_burst_is_written_in_batches_and_one_question_per_burst_of_the_s
     flood_questions = {r.question_id for r in results[: len(FLOOD_VARIANTS)]}
     assert len(flood_questions) == 1, "a burst of the same question makes one question"
     assert results[0].joined is False and all(r.joined for r in results[1 : len(FLOOD_VARIANTS)])
-    distinct = results[len(FLOOD_VARIANTS) : -1]
+    distinct = results[len(FLOOD_VARIANTS) : len(FLOOD_VARIANTS) + len(DISTINCT)]
     assert len({r.question_id for r in distinct}) == len(DISTINCT)
+    near_1, near_2 = results[-3], results[-2]
+    assert near_1.question_id != near_2.question_id and not near_2.joined
     repeat = results[-1]
     assert repeat.existing and repeat.tracking_code == distinct[0].tracking_code
     assert len({r.tracking_code for r in results}) == len(forms) - 1
@@ -97,6 +104,8 @@ async def test_a_burst_is_written_in_batches_and_one_question_per_burst_of_the_s
     stored = await _count(db, Submission, Submission.episode_id == episode_id)
     assert stored == len(forms) - 1
     assert await _count(db, AuditEvent, AuditEvent.action == "submission.create") == stored
+    second = await db.get(Question, near_2.question_id)
+    assert second is not None and [near_1.question_id, 50.0] in second.duplicate_suggestions
     flood = await db.get(Question, flood_questions.pop())
     assert flood is not None and flood.submission_count == len(FLOOD_VARIANTS) and flood.version == 1
     # every question's count is the number of its submissions, and every question got its route suggestions
@@ -195,3 +204,19 @@ async def test_catch_up_finds_other_workers_questions_below_our_own(
     assert b_id < a_id and b_id in index and a_id in index
     match = index.candidates(DISTINCT[3])[0]
     assert match.key == b_id
+
+
+async def test_a_batch_mate_is_suggested_by_its_new_id(
+    db: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await import_departments(db)
+    episode = await make_episode(db)
+    items = [
+        intake.pending(episode, intake.SubmissionForm(text="Hẻm ở phường Tân Định ngập nặng khi mưa, xe cộ chết máy")),
+        intake.pending(episode, intake.SubmissionForm(text="Hẻm ở phường Bàn Cờ ngập nặng khi mưa, xe cộ chết máy")),
+    ]
+    async with sessionmaker() as own:
+        await intake.write_batch(own, ModerationEngines(), RecordingPublisher(), items)
+    first, second = (intake.outcome(i) for i in items)
+    question = await db.get(Question, second.question_id)
+    assert question is not None and question.duplicate_suggestions == [[first.question_id, 50.0]]
