@@ -35,6 +35,7 @@ from qa_app.runtime import Runtime
 from qa_app.security import MemoryCounter, Passwords, RedisCounter
 from qa_app.services.errors import DomainError
 from qa_app.services.presence import Presence
+from qa_app.services.retention import RetentionSchedule
 from qa_app.services.wards import wards_sorted_by_name
 from qa_app.settings import LOCALES, Settings
 from qa_app.timeutil import format_date, format_datetime, local_input_value
@@ -196,7 +197,14 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None) -> Lit
         presence=presence,
     )
 
+    retention = RetentionSchedule(sessionmaker)
+
+    async def on_startup(app: Litestar) -> None:
+        if settings.environment != "test":  # tests call the purge themselves, at a time they choose
+            retention.start()
+
     async def on_shutdown(app: Litestar) -> None:
+        await retention.close()
         await runtime.intake.close()
         if isinstance(runtime.publisher, LivePublisher):
             await runtime.publisher.close()
@@ -282,6 +290,7 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None) -> Lit
             path="/api/schema",
             render_plugins=[ScalarRenderPlugin()],
         ),
+        on_startup=[on_startup],
         on_shutdown=[on_shutdown],
         request_max_body_size=10 * 1024 * 1024,
         debug=settings.debug,

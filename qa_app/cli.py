@@ -251,6 +251,25 @@ def questions_import(path: str, slug: str, channel: str) -> None:
 
 
 @main.group()
+def contacts() -> None:
+    """Citizens' personal data."""
+
+
+@contacts.command("purge")
+@click.option("--dry-run", is_flag=True, help="Only count what is due")
+def contacts_purge(dry_run: bool) -> None:
+    """Remove contact details and names past their retention (also runs by itself every 6 hours)."""
+    from qa_app.services import retention
+
+    settings = _settings()
+    report = _with_db(settings, lambda db: retention.purge_expired(db, None, dry_run=dry_run))
+    click.echo(
+        f"Submissions past {retention.RETENTION_DAYS} days: {report.due}; "
+        f"{'nothing changed (dry run)' if dry_run else f'cleaned: {report.purged}'}."
+    )
+
+
+@main.group()
 def demo() -> None:
     """Demo data."""
 

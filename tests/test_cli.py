@@ -161,3 +161,32 @@ def test_production_refuses_to_start_without_secret(cli_env: dict[str, str]) -> 
     env: dict[str, Any] = dict(cli_env, QA_ENV="production")
     result = qa(env, "db", "upgrade", check=False)
     assert result.returncode != 0 and "QA_SECRET_KEY" in result.stderr
+
+
+def test_contacts_purge(cli_env: dict[str, str], tmp_path: Path) -> None:
+    import sqlite3
+
+    qa(cli_env, "db", "upgrade")
+    qa(cli_env, "demo", "seed")
+    assert (
+        "Submissions past 90 days: 0; nothing changed (dry run)" in qa(cli_env, "contacts", "purge", "--dry-run").stdout
+    )
+    with sqlite3.connect(tmp_path / "cli.sqlite3") as connection:
+        question_id, with_contact = connection.execute(
+            "SELECT question_id, count(*) FROM submission WHERE contact IS NOT NULL "
+            "GROUP BY question_id ORDER BY count(*) DESC LIMIT 1"
+        ).fetchone()
+        connection.execute(
+            "UPDATE question SET status = 'answered_in_writing', published_at = datetime('now', '-100 days') "
+            "WHERE id = ?",
+            (question_id,),
+        )
+        total = connection.execute("SELECT count(*) FROM submission WHERE question_id = ?", (question_id,)).fetchone()
+    out = qa(cli_env, "contacts", "purge").stdout
+    assert f"Submissions past 90 days: {total[0]}; cleaned: {total[0]}." in out
+    with sqlite3.connect(tmp_path / "cli.sqlite3") as connection:
+        left = connection.execute(
+            "SELECT count(*) FROM submission WHERE question_id = ? AND (contact IS NOT NULL OR name IS NOT NULL)",
+            (question_id,),
+        ).fetchone()[0]
+    assert with_contact >= 1 and left == 0

@@ -1,0 +1,138 @@
+"""Retention of citizens' personal data: what the consent promises, done on schedule.
+
+The consent text says contact details are used only about the question and deleted 90 days after
+the answer is published. Once that time has passed, a submission loses its contact details and its
+name, and the personal data in its raw text is masked the way the public wording is; the question,
+the answer and the consent evidence (version, text hash, time) stay for the public record. The same
+happens 90 days after a question is rejected, and for every submission of an episode archived 90
+days ago (questions that never got an answer). Each run writes one audit event with its count.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import cast
+
+from sqlalchemy import ColumnElement, Table, and_, bindparam, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from moderation import mask_pii
+from qa_app.models import Episode, EpisodeStatus, Question, QuestionStatus, Submission, User
+from qa_app.services import audit
+from qa_app.services.permissions import ensure_role
+from qa_app.timeutil import utcnow
+
+logger = logging.getLogger(__name__)
+RETENTION_DAYS = 90  # stated in the consent text (intake.consent_text)
+CHUNK = 500  # submissions per transaction: a purge never holds the (SQLite) writer for long
+SUBMISSIONS = cast(Table, Submission.__table__)
+
+
+@dataclass(frozen=True)
+class RetentionReport:
+    due: int  # submissions whose personal data is past its retention
+    purged: int  # of those, cleaned by this run (0 on a dry run)
+
+
+def _due(cutoff: datetime) -> list[ColumnElement[bool]]:
+    answered = and_(
+        Question.status.in_([QuestionStatus.ANSWERED_ON_AIR, QuestionStatus.ANSWERED_IN_WRITING]),
+        func.coalesce(Question.published_at, Question.answered_at) <= cutoff,
+    )
+    rejected = and_(Question.status == QuestionStatus.REJECTED, Question.updated_at <= cutoff)
+    archived = and_(Episode.status == EpisodeStatus.ARCHIVED, Episode.updated_at <= cutoff)
+    return [Submission.contact_purged_at.is_(None), or_(answered, rejected, archived)]
+
+
+async def purge_expired(
+    db: AsyncSession,
+    actor: User | None,
+    *,
+    now: datetime | None = None,
+    days: int = RETENTION_DAYS,
+    dry_run: bool = False,
+) -> RetentionReport:
+    """Clean the submissions past their retention; ``actor`` None is the schedule or the command line."""
+    if actor is not None:
+        ensure_role(actor)  # no role but admin
+    cutoff = (now or utcnow()) - timedelta(days=days)
+    query = (
+        select(Submission.id, Submission.raw_text)
+        .join(Question, Question.id == Submission.question_id)
+        .join(Episode, Episode.id == Submission.episode_id)
+        .where(*_due(cutoff))
+        .order_by(Submission.id)
+    )
+    due = int(await db.scalar(select(func.count()).select_from(query.subquery())) or 0)
+    if dry_run or due == 0:
+        await db.commit()  # ends the read; a rollback would expire what the caller holds
+        return RetentionReport(due=due, purged=0)
+    purged = 0
+    stamp = now or utcnow()
+    while True:
+        rows = (await db.execute(query.limit(CHUNK))).all()
+        if not rows:
+            break
+        await db.execute(
+            update(SUBMISSIONS)
+            .where(SUBMISSIONS.c.id == bindparam("submission_id"))
+            .values(
+                contact=None,
+                name=None,
+                raw_text=bindparam("masked"),
+                contact_purged_at=stamp,
+            ),
+            [{"submission_id": row.id, "masked": mask_pii(row.raw_text).text} for row in rows],
+        )
+        purged += len(rows)
+        await db.commit()
+    audit.record(
+        db,
+        actor,
+        "retention.purge",
+        "submission",
+        None,
+        after={"purged": purged, "days": days, "cutoff": cutoff.isoformat()},
+    )
+    await db.commit()
+    return RetentionReport(due=due, purged=purged)
+
+
+class RetentionSchedule:
+    """Runs :func:`purge_expired` in the background: shortly after start, then every ``interval``
+    seconds. Every worker may run it: a run only touches what is still due."""
+
+    def __init__(
+        self, sessionmaker: async_sessionmaker[AsyncSession], *, interval: float = 6 * 3600, delay: float = 60
+    ) -> None:
+        self._sessionmaker = sessionmaker
+        self.interval, self.delay = interval, delay
+        self._task: asyncio.Task[None] | None = None
+        self.last: RetentionReport | None = None
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="retention")
+
+    async def _run(self) -> None:
+        await asyncio.sleep(self.delay)
+        while True:
+            try:
+                async with self._sessionmaker() as db:
+                    self.last = await purge_expired(db, None)
+                if self.last.purged:
+                    logger.info("personal data past retention removed from %d submissions", self.last.purged)
+            except Exception:  # a failed run is retried at the next interval
+                logger.exception("retention purge failed")
+            await asyncio.sleep(self.interval)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
