@@ -11,10 +11,12 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from moderation import DuplicateIndex, Router
@@ -26,6 +28,8 @@ CATCH_UP_SECONDS = 1.0
 # The catch-up re-reads this many ids below the highest one seen: with several workers on
 # PostgreSQL, ids are taken at insert and committed in a slightly different order.
 CATCH_UP_OVERLAP = 256
+ROUTER_CATCH_UP_SECONDS = 30.0
+ROUTER_OVERLAP = timedelta(seconds=10)
 
 
 class IndexSettings(Protocol):
@@ -59,6 +63,10 @@ class ModerationEngines:
         self._router_lock = asyncio.Lock()
         self._build_lock = asyncio.Lock()
         self._provisional = itertools.count(-1, -1)
+        self._router_checked_at = 0.0
+        self._router_seen: datetime | None = None  # newest routing decision learned
+        self._learned: dict[tuple[int, str], datetime] = {}  # decisions near _router_seen, learned
+        self._own_decisions: set[tuple[int, str]] = set()  # learned here, not yet read back
 
     async def index_for(self, db: AsyncSession, episode: IndexSettings) -> DuplicateIndex:
         """The episode's index, built or brought up to date from the database, with its thresholds."""
@@ -164,34 +172,70 @@ class ModerationEngines:
         self._indexes.pop(episode_id, None)
 
     async def router(self, db: AsyncSession) -> Router:
-        """The router, built from the department catalogue and every routing decision on record."""
+        """The router, built from the department catalogue and every routing decision on record,
+        then taught what other workers decided (read at most every ``ROUTER_CATCH_UP_SECONDS``)."""
         if self._router is not None:
+            if time.monotonic() - self._router_checked_at >= ROUTER_CATCH_UP_SECONDS:
+                await self._router_catch_up(db)
             return self._router
         async with self._router_lock:
             if self._router is None:
                 departments = list(await db.scalars(select(Department).where(Department.active.is_(True))))
-                decisions = (
-                    await db.execute(
-                        select(Question.public_text, Department.code)
-                        .join(Department, Department.id == Question.department_id)
-                        .where(Question.routed_at.is_not(None), Department.active.is_(True))
-                    )
-                ).all()
+                decisions = (await db.execute(_decisions())).all()
 
                 def build() -> Router:
                     router = Router.from_catalogue([d.as_catalogue_entry() for d in departments])
-                    for text, code in decisions:
+                    for _, text, code, _ in decisions:
                         router.learn(text, code)
                     return router
 
                 self._router = await asyncio.to_thread(build)
+                self._remember_decisions(decisions)
+                self._router_checked_at = time.monotonic()
         return self._router
 
-    def learn_route(self, text: str, department_code: str) -> None:
-        """A moderator's final routing decision teaches this worker's router."""
+    async def _router_catch_up(self, db: AsyncSession) -> None:
+        self._router_checked_at = time.monotonic()
+        assert self._router is not None
+        query = _decisions()
+        if self._router_seen is not None:
+            # committed in a slightly different order than decided: look back a little
+            query = query.where(Question.routed_at > self._router_seen - ROUTER_OVERLAP)
+        rows = (await db.execute(query)).all()
+        for question_id, text, code, routed_at in rows:
+            key = (question_id, code)
+            if key in self._own_decisions:
+                self._own_decisions.discard(key)  # learned when this worker made it
+            elif self._learned.get(key) != routed_at:
+                self._router.learn(text, code)
+        self._remember_decisions(rows)
+
+    def _remember_decisions(self, rows: Sequence[Any]) -> None:
+        if not rows:
+            return
+        newest = max(row[3] for row in rows)
+        self._router_seen = newest if self._router_seen is None else max(self._router_seen, newest)
+        horizon = self._router_seen - ROUTER_OVERLAP
+        self._learned = {k: at for k, at in self._learned.items() if at > horizon}
+        self._learned.update({(row[0], row[2]): row[3] for row in rows if row[3] > horizon})
+
+    def learn_route(self, question_id: int, text: str, department_code: str) -> None:
+        """A moderator's final routing decision (made in this worker) teaches this worker's router."""
         if self._router is not None:
             self._router.learn(text, department_code)
+            self._own_decisions.add((question_id, department_code))
 
     def reset_router(self) -> None:
         """The catalogue changed: rebuild on next use."""
         self._router = None
+        self._router_seen, self._learned, self._own_decisions = None, {}, set()
+
+
+def _decisions() -> Select[int, str, str, datetime | None]:
+    """Routing decisions on record: (question id, public text, department code, routed at)."""
+    return (
+        select(Question.id, Question.public_text, Department.code, Question.routed_at)
+        .join(Department, Department.id == Question.department_id)
+        .where(Question.routed_at.is_not(None), Department.active.is_(True))
+        .order_by(Question.routed_at)
+    )

@@ -159,7 +159,7 @@ async def route(
         note=note.strip()[:MAX_NOTE] or None,
     )
     await _commit(ctx, question)
-    ctx.engines.learn_route(question.public_text, department.code)
+    ctx.engines.learn_route(question.id, question.public_text, department.code)
     await _publish(ctx, question, "routed", previous_department=previous if previous != department.code else None)
     return question
 
