@@ -21,7 +21,7 @@ from sqlalchemy import ColumnElement, Table, and_, bindparam, func, or_, select,
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from moderation import mask_pii
-from qa_app.models import Episode, EpisodeStatus, Question, QuestionStatus, Submission, User
+from qa_app.models import AuditEvent, Episode, EpisodeStatus, Question, QuestionStatus, Submission, User
 from qa_app.services import audit
 from qa_app.services.permissions import ensure_role
 from qa_app.timeutil import utcnow
@@ -100,6 +100,48 @@ async def purge_expired(
     )
     await db.commit()
     return RetentionReport(due=due, purged=purged)
+
+
+@dataclass(frozen=True)
+class RetentionOverview:
+    """What the admin sees of personal data and its retention."""
+
+    holding: int  # submissions that still carry a contact or a name
+    due: int  # of all submissions not cleaned yet, those past their retention
+    purged: int  # submissions cleaned so far
+    last_run_at: datetime | None
+    last_run_purged: int | None
+    days: int = RETENTION_DAYS
+
+
+async def overview(db: AsyncSession, *, now: datetime | None = None) -> RetentionOverview:
+    """Counts for the admin screen (one query each)."""
+    cutoff = (now or utcnow()) - timedelta(days=RETENTION_DAYS)
+    holding = await db.scalar(
+        select(func.count())
+        .select_from(Submission)
+        .where(or_(Submission.contact.is_not(None), Submission.name.is_not(None)))
+    )
+    due = await db.scalar(
+        select(func.count())
+        .select_from(Submission)
+        .join(Question, Question.id == Submission.question_id)
+        .join(Episode, Episode.id == Submission.episode_id)
+        .where(*_due(cutoff))
+    )
+    purged = await db.scalar(
+        select(func.count()).select_from(Submission).where(Submission.contact_purged_at.is_not(None))
+    )
+    last = await db.scalar(
+        select(AuditEvent).where(AuditEvent.action == "retention.purge").order_by(AuditEvent.id.desc()).limit(1)
+    )
+    return RetentionOverview(
+        holding=int(holding or 0),
+        due=int(due or 0),
+        purged=int(purged or 0),
+        last_run_at=last.at if last else None,
+        last_run_purged=int((last.after or {}).get("purged", 0)) if last else None,
+    )
 
 
 class RetentionSchedule:

@@ -15,6 +15,7 @@ from qa_app.models import AuditEvent, EpisodeStatus, PublicHoliday, Role
 from qa_app.services import departments as department_service
 from qa_app.services import episodes as episode_service
 from qa_app.services import holidays as holiday_service
+from qa_app.services import retention
 from qa_app.services import users as user_service
 from qa_app.services.errors import InvalidInput
 from qa_app.timeutil import parse_local_datetime
@@ -353,6 +354,23 @@ class AdminController(Controller):
     async def delete_holiday(self, db: Db, actor: Actor, day: FromPath[str]) -> Redirect:
         await holiday_service.delete_holiday(db, actor, day)
         return Redirect("/admin/holidays", status_code=303)
+
+    # --- personal data retention -------------------------------------------------------------------
+
+    @get("/personal-data", name="personal_data")
+    async def personal_data(
+        self, request: Request[Any, Any, Any], db: Db, done: FromQuery[int | None] = None
+    ) -> Response[str]:
+        return render(
+            request,
+            "admin/personal_data.html",
+            {"overview": await retention.overview(db), "done": done},
+        )
+
+    @post("/personal-data/purge", name="purge_personal_data")
+    async def purge_personal_data(self, db: Db, actor: Actor) -> Redirect:
+        report = await retention.purge_expired(db, actor)
+        return Redirect(f"/admin/personal-data?done={report.purged}", status_code=303)
 
     # --- audit ----------------------------------------------------------------------------------
 

@@ -147,3 +147,37 @@ async def test_audit_page_filters(admin_client: AsyncTestClient[Litestar]) -> No
     assert "episode.create" in page and "user.create" not in page
     page = (await admin_client.get("/admin/audit?who=admin")).text
     assert "user.login" in page
+
+
+async def test_personal_data_page_and_purge(admin_client: AsyncTestClient[Litestar], db: Any) -> None:
+    from datetime import timedelta
+
+    from qa_app.events import RecordingPublisher
+    from qa_app.models import Question, QuestionStatus, Submission
+    from qa_app.services import intake
+    from qa_app.services.engines import ModerationEngines
+    from qa_app.timeutil import utcnow
+    from tests.factories import make_episode
+
+    episode = await make_episode(db)
+    form = intake.SubmissionForm(
+        text="Đèn đường hẻm nhà tôi hư cả tháng, gọi 0903 123 456 không ai sửa",
+        contact="0912345678",
+        consent_contact=True,
+    )
+    result = await intake.submit(db, ModerationEngines(), RecordingPublisher(), episode, form)
+    question = await db.get(Question, result.question_id)
+    question.status, question.updated_at = QuestionStatus.REJECTED, utcnow() - timedelta(days=120)
+    await db.commit()
+
+    page = (await admin_client.get("/admin/personal-data")).text
+    assert "Dữ liệu cá nhân" in page and "Làm sạch ngay" in page
+    response = await post_form(admin_client, "/admin/personal-data/purge", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/admin/personal-data?done=1"
+    page = (await admin_client.get(response.headers["location"])).text
+    assert "Đã làm sạch 1 phiếu gửi." in page
+    db.expire_all()
+    submission = await db.scalar(select(Submission).where(Submission.tracking_code == result.tracking_code))
+    assert submission.contact is None and "0903" not in submission.raw_text
+    event = await db.scalar(select(AuditEvent).where(AuditEvent.action == "retention.purge"))
+    assert event is not None and event.actor_label == "admin"

@@ -91,6 +91,8 @@ EXPECTED: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/admin/holidays"): ADMIN,
     ("POST", "/admin/holidays"): ADMIN,
     ("POST", "/admin/holidays/{day:str}/delete"): ADMIN,
+    ("GET", "/admin/personal-data"): ADMIN,
+    ("POST", "/admin/personal-data/purge"): ADMIN,
     ("GET", "/operator/import"): DESK,
     ("POST", "/operator/import"): DESK,
     ("GET", "/operator/import/{token:str}"): DESK,
