@@ -33,6 +33,12 @@ class Throttled(DomainError):
     status_code = 429
 
 
+class Busy(DomainError):
+    """More work is waiting than the service should queue: try again shortly (nothing was stored)."""
+
+    status_code = 503
+
+
 class InvalidInput(DomainError):
     """Field-level validation failures: ``errors`` maps field name to message."""
 

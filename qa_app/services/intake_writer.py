@@ -20,10 +20,12 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from qa_app.events import Publisher
+from qa_app.i18n import gettext as _
 from qa_app.models import EpisodeStatus, User
 from qa_app.services import intake
 from qa_app.services.engines import ModerationEngines
 from qa_app.services.episodes import ACCEPTING_STATUSES, get_episode_by_slug
+from qa_app.services.errors import Busy
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +46,9 @@ class IntakeWriter:
     """One per worker: a queue of validated submissions and the task that writes them in batches."""
 
     MAX_BATCH = 64  # bounds the time one batch holds the event loop and the connection
+    # ~10 s of work at this worker's pace: beyond that a citizen is better told to send again in a
+    # moment (the form keeps the text, the idempotency key makes the retry safe) than left waiting.
+    MAX_PENDING = 3000
 
     def __init__(
         self, sessionmaker: async_sessionmaker[AsyncSession], engines: ModerationEngines, publisher: Publisher
@@ -55,6 +60,7 @@ class IntakeWriter:
         self._task: asyncio.Task[None] | None = None
         self._episodes: dict[str, tuple[float, EpisodeRef]] = {}
         self._refreshing: set[str] = set()
+        self.max_pending = self.MAX_PENDING
         self.batches_written = 0  # with submissions_written: how much the grouping saves
         self.submissions_written = 0
 
@@ -95,8 +101,11 @@ class IntakeWriter:
         is still written: a retry with the same idempotency key gets the same tracking code."""
         item = intake.pending(episode, form, actor=actor)
         await db.commit()
+        queue = self._ensure_running()
+        if queue.qsize() >= self.max_pending:
+            raise Busy(_("Very many questions are arriving right now. Please send yours again in a few seconds."))
         future: asyncio.Future[intake.PendingSubmission] = asyncio.get_running_loop().create_future()
-        self._ensure_running().put_nowait((item, future))
+        queue.put_nowait((item, future))
         return intake.outcome(await future)
 
     def _ensure_running(self) -> asyncio.Queue[_Entry | None]:

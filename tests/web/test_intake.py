@@ -237,3 +237,17 @@ async def test_xss_payloads_are_escaped_everywhere(
         if "{{7*7}}" in payload:
             # Not evaluated as a template: the braces come back as typed, never "49".
             assert "49 ${" not in page and "49 hỏi" not in page
+
+
+async def test_a_full_queue_asks_to_send_again_and_keeps_the_text(
+    client: AsyncTestClient[Litestar], app: Litestar, episode: Episode, db: Any
+) -> None:
+    app.state.runtime.intake.max_pending = 0  # as if thousands were waiting
+    response = await ask(client)
+    assert response.status_code == 503
+    assert "gửi lại sau vài giây" in response.text and QUESTION in response.text
+    api = await client.post("/api/v1/episodes/ky-thang-12/submissions", json={"text": OTHER})
+    assert api.status_code == 503 and "gửi lại sau vài giây" in api.json()["detail"]
+    assert await db.scalar(select(func.count(Submission.id))) == 0
+    app.state.runtime.intake.max_pending = 3000
+    assert code_of(await ask(client))
