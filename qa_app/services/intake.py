@@ -286,8 +286,9 @@ class PendingSubmission:
         return out
 
     def reset(self) -> None:
+        """Forget what a failed attempt decided."""
         self.wording, self.matches, self.target, self.provisional, self.routes = "", [], None, None, []
-        self.target_status, self.department_code = QuestionStatus.NEW, None
+        self.target_status, self.department_code, self.refusal = QuestionStatus.NEW, None, None
 
 
 def pending(
@@ -454,24 +455,23 @@ async def _write(
     # End the read transaction: the CPU-bound part below must not keep others from the connection.
     await db.commit()
 
-    for n, item in enumerate(items):
-        index = indexes[item.episode_id]
-        item.wording = public_wording(item.data.text) if item.data.text else ""
-        if item.join_question_id is not None:
-            item.target = item.join_question_id
-        else:
-            prepared = index.prepare(item.wording)
-            item.matches = index.candidates(prepared, limit=5)
-            best = item.matches[0] if item.matches else None
-            if best is not None and best.score >= index.auto_merge_threshold:
-                item.target = cast(int, best.key)
-            else:
-                _make_new(engines, index, router, item, prepared)
-        if n % 8 == 7:
-            await asyncio.sleep(0)  # a long burst must not stall the other requests for long
-
     now = utcnow()
     try:
+        for n, item in enumerate(items):
+            index = indexes[item.episode_id]
+            item.wording = public_wording(item.data.text) if item.data.text else ""
+            if item.join_question_id is not None:
+                item.target = item.join_question_id
+            else:
+                prepared = index.prepare(item.wording)
+                item.matches = index.candidates(prepared, limit=5)
+                best = item.matches[0] if item.matches else None
+                if best is not None and best.score >= index.auto_merge_threshold:
+                    item.target = cast(int, best.key)
+                else:
+                    _make_new(engines, index, router, item, prepared)
+            if n % 8 == 7:
+                await asyncio.sleep(0)  # a long burst must not stall the other requests for long
         await _check_targets(db, engines, indexes, router, items)
         writing = [i for i in items if i.refusal is None]
         created = [i for i in writing if i.target is None]

@@ -220,3 +220,28 @@ async def test_a_batch_mate_is_suggested_by_its_new_id(
     first, second = (intake.outcome(i) for i in items)
     question = await db.get(Question, second.question_id)
     assert question is not None and question.duplicate_suggestions == [[first.question_id, 50.0]]
+
+
+async def test_a_batch_that_fails_midway_leaves_no_trace(
+    db: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await import_departments(db)
+    episode = await make_episode(db)
+    episode_id = episode.id
+    engines = ModerationEngines()
+    items = [intake.pending(episode, intake.SubmissionForm(text=t)) for t in DISTINCT[:3]]
+    real_wording, calls = intake.public_wording, []
+
+    def failing_wording(text: str) -> str:
+        calls.append(text)
+        if len(calls) == 3:
+            raise RuntimeError("injected failure")
+        return real_wording(text)
+
+    monkeypatch.setattr(intake, "public_wording", failing_wording)
+    async with sessionmaker() as own:
+        with pytest.raises(RuntimeError):
+            await intake.write_batch(own, engines, RecordingPublisher(), items)
+    index = await engines.index_for(db, EpisodeRefSettings(episode_id))
+    assert len(index) == 0, "the first two were indexed provisionally, then dropped"
+    assert await _count(db, Submission, Submission.episode_id == episode_id) == 0
