@@ -221,9 +221,10 @@ class ModerationEngines:
 
     def learn_route(self, question_id: int, text: str, department_code: str) -> None:
         """A moderator's final routing decision (made in this worker) teaches this worker's router."""
-        if self._router is not None:
+        key = (question_id, department_code)
+        if self._router is not None and key not in self._learned:  # a catch-up may have read it first
             self._router.learn(text, department_code)
-            self._own_decisions.add((question_id, department_code))
+            self._own_decisions.add(key)
 
     def reset_router(self) -> None:
         """The catalogue changed: rebuild on next use."""
