@@ -12,17 +12,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from moderation import mask_pii
+from qa_app.i18n import gettext as _
 from qa_app.models import AuditEvent, Episode, EpisodeStatus, Question, QuestionStatus, Submission, User
 from qa_app.services import audit
+from qa_app.services.errors import InvalidInput
+from qa_app.services.intake import normalize_contact
 from qa_app.services.permissions import ensure_role
 from qa_app.timeutil import utcnow
 
@@ -77,17 +82,7 @@ async def purge_expired(
         rows = (await db.execute(query.limit(CHUNK))).all()
         if not rows:
             break
-        await db.execute(
-            update(SUBMISSIONS)
-            .where(SUBMISSIONS.c.id == bindparam("submission_id"))
-            .values(
-                contact=None,
-                name=None,
-                raw_text=bindparam("masked"),
-                contact_purged_at=stamp,
-            ),
-            [{"submission_id": row.id, "masked": mask_pii(row.raw_text).text} for row in rows],
-        )
+        await _clean(db, rows, stamp)
         purged += len(rows)
         await db.commit()
     audit.record(
@@ -100,6 +95,115 @@ async def purge_expired(
     )
     await db.commit()
     return RetentionReport(due=due, purged=purged)
+
+
+async def _clean(db: AsyncSession, rows: Sequence[Any], stamp: datetime) -> None:
+    """Remove contact and name, mask the raw text of ``rows`` (id, raw_text); the caller commits."""
+    if rows:
+        await db.execute(
+            update(SUBMISSIONS)
+            .where(SUBMISSIONS.c.id == bindparam("submission_id"))
+            .values(contact=None, name=None, raw_text=bindparam("masked"), contact_purged_at=stamp),
+            [{"submission_id": row.id, "masked": mask_pii(row.raw_text).text} for row in rows],
+        )
+
+
+# --- a citizen's request (Decree 356: see, take away, erase what is held about them) ------------------
+
+
+@dataclass(frozen=True)
+class HeldRecord:
+    """One submission holding a person's contact details, as shown to the admin and exported."""
+
+    tracking_code: str
+    episode: str
+    received_at: datetime
+    channel: str
+    name: str | None
+    contact: str
+    text: str
+    question: str
+    status: str
+    consent_contact: bool
+    consent_name_on_air: bool
+    consent_version: str | None
+    consented_at: datetime | None
+
+    def as_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        for key in ("received_at", "consented_at"):
+            out[key] = out[key].isoformat() if out[key] else None
+        return out
+
+
+def _contact_key(contact: str) -> str:
+    normalized = normalize_contact(contact.strip()[:255])
+    if normalized is None:
+        raise InvalidInput({"contact": _("Enter a phone number or an e-mail address.")})
+    return normalized
+
+
+async def held_for(db: AsyncSession, actor: User, contact: str, *, purpose: str = "search") -> list[HeldRecord]:
+    """Everything held under ``contact`` (a phone number in any usual format, or an e-mail).
+
+    Looking a person up (``purpose`` "search" or "export") is itself recorded in the audit log,
+    without the contact in clear."""
+    ensure_role(actor)  # no role but admin
+    key = _contact_key(contact)
+    rows = (
+        await db.execute(
+            select(Submission, Episode.title, Question.public_text, Question.status)
+            .join(Question, Question.id == Submission.question_id)
+            .join(Episode, Episode.id == Submission.episode_id)
+            .where(Submission.contact == key)
+            .order_by(Submission.received_at)
+        )
+    ).all()
+    audit.record(
+        db,
+        actor,
+        f"personal_data.{purpose}",
+        "submission",
+        None,
+        after={"contact": _fingerprint(key), "found": len(rows)},
+    )
+    await db.commit()
+    return [
+        HeldRecord(
+            tracking_code=sub.tracking_code,
+            episode=title,
+            received_at=sub.received_at,
+            channel=sub.channel.value,
+            name=sub.name,
+            contact=key,
+            text=sub.raw_text,
+            question=public_text,
+            status=status.value,
+            consent_contact=sub.consent_contact,
+            consent_name_on_air=sub.consent_name_on_air,
+            consent_version=sub.consent_version,
+            consented_at=sub.consented_at,
+        )
+        for sub, title, public_text, status in rows
+    ]
+
+
+async def erase_for(db: AsyncSession, actor: User, contact: str) -> int:
+    """Erase now what is held under ``contact`` (the same cleaning as at the end of retention)."""
+    ensure_role(actor)  # no role but admin
+    key = _contact_key(contact)
+    rows = (await db.execute(select(Submission.id, Submission.raw_text).where(Submission.contact == key))).all()
+    await _clean(db, rows, utcnow())
+    audit.record(
+        db, actor, "personal_data.erase", "submission", None, after={"contact": _fingerprint(key), "erased": len(rows)}
+    )
+    await db.commit()
+    return len(rows)
+
+
+def _fingerprint(contact: str) -> str:
+    """Which person an audit line is about, without writing their contact in clear."""
+    return hashlib.sha256(contact.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)

@@ -357,20 +357,56 @@ class AdminController(Controller):
 
     # --- personal data retention -------------------------------------------------------------------
 
-    @get("/personal-data", name="personal_data")
-    async def personal_data(
-        self, request: Request[Any, Any, Any], db: Db, done: FromQuery[int | None] = None
+    async def _personal_data_page(
+        self, request: Request[Any, Any, Any], db: Any, status_code: int = 200, **context: Any
     ) -> Response[str]:
+        context.setdefault("errors", {})
         return render(
             request,
             "admin/personal_data.html",
-            {"overview": await retention.overview(db), "done": done},
+            {"overview": await retention.overview(db), **context},
+            status_code=status_code,
         )
+
+    @get("/personal-data", name="personal_data")
+    async def personal_data(
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        done: FromQuery[int | None] = None,
+        erased: FromQuery[int | None] = None,
+    ) -> Response[str]:
+        return await self._personal_data_page(request, db, done=done, erased=erased)
 
     @post("/personal-data/purge", name="purge_personal_data")
     async def purge_personal_data(self, db: Db, actor: Actor) -> Redirect:
         report = await retention.purge_expired(db, actor)
         return Redirect(f"/admin/personal-data?done={report.purged}", status_code=303)
+
+    # A citizen's request: what is held under their phone or e-mail (POST: no contact in URLs or logs).
+    @post("/personal-data/search", name="search_personal_data")
+    async def search_personal_data(self, request: Request[Any, Any, Any], db: Db, actor: Actor) -> Response[str]:
+        contact = field(await request.form(), "contact")
+        try:
+            records = await retention.held_for(db, actor, contact)
+        except InvalidInput as exc:
+            await db.rollback()
+            return await self._personal_data_page(request, db, 422, errors=exc.errors, contact=contact)
+        return await self._personal_data_page(request, db, records=records, contact=contact)
+
+    @post("/personal-data/export", name="export_personal_data")
+    async def export_personal_data(self, request: Request[Any, Any, Any], db: Db, actor: Actor) -> Response[Any]:
+        records = await retention.held_for(db, actor, field(await request.form(), "contact"), purpose="export")
+        return Response(
+            content=json.dumps([r.as_json() for r in records], ensure_ascii=False, indent=2),
+            media_type="application/json; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="du-lieu-ca-nhan.json"', "Cache-Control": "no-store"},
+        )
+
+    @post("/personal-data/erase", name="erase_personal_data")
+    async def erase_personal_data(self, request: Request[Any, Any, Any], db: Db, actor: Actor) -> Redirect:
+        erased = await retention.erase_for(db, actor, field(await request.form(), "contact"))
+        return Redirect(f"/admin/personal-data?erased={erased}", status_code=303)
 
     # --- audit ----------------------------------------------------------------------------------
 

@@ -181,3 +181,63 @@ async def test_personal_data_page_and_purge(admin_client: AsyncTestClient[Litest
     assert submission.contact is None and "0903" not in submission.raw_text
     event = await db.scalar(select(AuditEvent).where(AuditEvent.action == "retention.purge"))
     assert event is not None and event.actor_label == "admin"
+
+
+async def test_a_citizens_request_search_export_erase(admin_client: AsyncTestClient[Litestar], db: Any) -> None:
+    from qa_app.events import RecordingPublisher
+    from qa_app.models import Submission
+    from qa_app.services import intake
+    from qa_app.services.engines import ModerationEngines
+    from tests.factories import make_episode
+
+    episode = await make_episode(db)
+    engines, publisher = ModerationEngines(), RecordingPublisher()
+    mine = []
+    for text in (
+        "Đèn đường hẻm nhà tôi hư cả tháng, nhà tôi ở số 12 hẻm 34 không ai sửa",
+        "Rác ở chợ không ai thu gom",
+    ):
+        form = intake.SubmissionForm(text=text, name="Lê Thị Hoa", contact="0912 345 678", consent_contact=True)
+        mine.append(await intake.submit(db, engines, publisher, episode, form))
+    other = await intake.submit(
+        db,
+        engines,
+        publisher,
+        episode,
+        intake.SubmissionForm(text="Cống thoát nước bị tắc", contact="0987654321", consent_contact=True),
+    )
+
+    bad = await post_form(admin_client, "/admin/personal-data/search", {"contact": "không phải số"})
+    assert bad.status_code == 422 and "Nhập số điện thoại hoặc địa chỉ email." in bad.text
+    page = await post_form(admin_client, "/admin/personal-data/search", {"contact": "+84 912 345 678"})
+    assert page.status_code == 200
+    assert all(r.tracking_code in page.text for r in mine) and other.tracking_code not in page.text
+    exported = await post_form(admin_client, "/admin/personal-data/export", {"contact": "0912345678"})
+    assert exported.headers["content-disposition"].startswith("attachment")
+    records = exported.json()
+    assert {r["tracking_code"] for r in records} == {r.tracking_code for r in mine}
+    assert records[0]["name"] == "Lê Thị Hoa" and records[0]["consent_contact"] is True
+
+    erased = await post_form(
+        admin_client, "/admin/personal-data/erase", {"contact": "0912345678"}, follow_redirects=False
+    )
+    assert erased.headers["location"] == "/admin/personal-data?erased=2"
+    assert "Đã xóa dữ liệu cá nhân của 2 phiếu gửi." in (await admin_client.get(erased.headers["location"])).text
+    db.expire_all()
+    for result in mine:
+        row = await db.scalar(select(Submission).where(Submission.tracking_code == result.tracking_code))
+        assert row.contact is None and row.name is None and "34" not in row.raw_text
+    untouched = await db.scalar(select(Submission).where(Submission.tracking_code == other.tracking_code))
+    assert untouched.contact == "0987654321"
+    again = await post_form(admin_client, "/admin/personal-data/search", {"contact": "0912345678"})
+    assert "Không có dữ liệu nào gắn với thông tin liên hệ này." in again.text
+    actions = [e.action for e in await db.scalars(select(AuditEvent).where(AuditEvent.action.like("personal_data.%")))]
+    assert (
+        actions.count("personal_data.search") == 2
+        and "personal_data.export" in actions
+        and "personal_data.erase" in actions
+    )
+    audit_text = " ".join(
+        str(e.after) for e in await db.scalars(select(AuditEvent).where(AuditEvent.action.like("personal_data.%")))
+    )
+    assert "0912345678" not in audit_text  # the audit says who by fingerprint only
