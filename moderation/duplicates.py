@@ -85,9 +85,6 @@ _AMOUNT = re.compile(r"\b(\d+(?:[.,]\d+)*)\s*(?:trieu|nghin|ngan|dong|d|k|ty|%|p
 _ROUTE = re.compile(r"\b(?:tuyen|buyt|xe buyt so|tuyen so|quoc lo|ql|tinh lo|km)\s*(?:so\s*)?(\d+[a-z]?)\b")
 _YEAR = re.compile(r"\b((?:19|20)\d\d)\b")
 _NUMBER = re.compile(r"\b\d+\b")
-_PLACE_PREFIX = re.compile(
-    r"\b(phuong|xa|quan|huyen|dac khu|duong|thi tran|ap|khu pho)\s+((?:[^\W_]+\s?){1,4})", re.UNICODE
-)
 _PLACE_STOP = frozenset(
     [
         "thi",

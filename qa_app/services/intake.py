@@ -218,16 +218,20 @@ def public_wording(text: str) -> str:
     return _strip_format_chars(mask_pii(text).text).strip()
 
 
+def contact_digest(contact: str) -> str:
+    """Which contact, without the contact itself (counter keys, audit lines)."""
+    return hashlib.sha256(contact.encode()).hexdigest()[:32]
+
+
 async def check_rate_limits(
     counter: Counter, *, ip: str | None, contact: str | None, per_ip: tuple[int, int], per_contact: tuple[int, int]
 ) -> None:
     """Count this submission against the per-IP and per-contact windows; Throttled when over."""
     if ip is not None and await counter.hit(f"submit:ip:{ip}", per_ip[1]) > per_ip[0]:
         raise Throttled(_("Too many questions from your connection. Please wait a few minutes and try again."))
-    if contact is not None:
-        key = hashlib.sha256(contact.encode()).hexdigest()[:32]  # no contact details in Redis keys
-        if await counter.hit(f"submit:contact:{key}", per_contact[1]) > per_contact[0]:
-            raise Throttled(_("Too many questions with this contact. Please try again later."))
+    key = f"submit:contact:{contact_digest(contact)}" if contact is not None else None  # no contact in keys
+    if key is not None and await counter.hit(key, per_contact[1]) > per_contact[0]:
+        raise Throttled(_("Too many questions with this contact. Please try again later."))
 
 
 class Refusal(enum.Enum):

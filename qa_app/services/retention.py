@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, bindparam, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from moderation import mask_pii
@@ -27,14 +26,13 @@ from qa_app.i18n import gettext as _
 from qa_app.models import AuditEvent, Episode, EpisodeStatus, Question, QuestionStatus, Submission, User
 from qa_app.services import audit
 from qa_app.services.errors import InvalidInput
-from qa_app.services.intake import normalize_contact
+from qa_app.services.intake import SUBMISSIONS, contact_digest, normalize_contact
 from qa_app.services.permissions import ensure_role
 from qa_app.timeutil import utcnow
 
 logger = logging.getLogger(__name__)
 RETENTION_DAYS = 90  # stated in the consent text (intake.consent_text)
 CHUNK = 500  # submissions per transaction: a purge never holds the (SQLite) writer for long
-SUBMISSIONS = cast(Table, Submission.__table__)
 
 
 @dataclass(frozen=True)
@@ -165,7 +163,7 @@ async def held_for(db: AsyncSession, actor: User, contact: str, *, purpose: str 
         f"personal_data.{purpose}",
         "submission",
         None,
-        after={"contact": _fingerprint(key), "found": len(rows)},
+        after={"contact": contact_digest(key), "found": len(rows)},
     )
     await db.commit()
     return [
@@ -195,15 +193,15 @@ async def erase_for(db: AsyncSession, actor: User, contact: str) -> int:
     rows = (await db.execute(select(Submission.id, Submission.raw_text).where(Submission.contact == key))).all()
     await _clean(db, rows, utcnow())
     audit.record(
-        db, actor, "personal_data.erase", "submission", None, after={"contact": _fingerprint(key), "erased": len(rows)}
+        db,
+        actor,
+        "personal_data.erase",
+        "submission",
+        None,
+        after={"contact": contact_digest(key), "erased": len(rows)},
     )
     await db.commit()
     return len(rows)
-
-
-def _fingerprint(contact: str) -> str:
-    """Which person an audit line is about, without writing their contact in clear."""
-    return hashlib.sha256(contact.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
