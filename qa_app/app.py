@@ -42,7 +42,14 @@ from qa_app.timeutil import format_date, format_datetime, local_input_value
 from qa_app.web import errors as error_handlers
 from qa_app.web.admin import AdminController
 from qa_app.web.api import ApiController, StudioControlController
-from qa_app.web.auth import API_PREFIX, AuthController, RotatingSessionConfig, UserMiddleware
+from qa_app.web.auth import (
+    API_PREFIX,
+    SESSION_COOKIE,
+    AuthController,
+    RotatingSessionConfig,
+    SessionPurge,
+    UserMiddleware,
+)
 from qa_app.web.department import DepartmentController
 from qa_app.web.deps import provide_actor, provide_db, provide_runtime
 from qa_app.web.intake import IntakeController
@@ -189,7 +196,9 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None) -> Lit
         settings=settings,
         engine=engine,
         sessionmaker=sessionmaker,
-        passwords=Passwords(settings.argon2_time_cost, settings.argon2_memory_cost),
+        passwords=Passwords(
+            settings.argon2_time_cost, settings.argon2_memory_cost, concurrency=settings.password_hash_concurrency
+        ),
         counter=counter,
         publisher=publisher or LivePublisher(channels, sessionmaker, environment, settings.locale, presence),
         channels=channels,
@@ -198,13 +207,16 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None) -> Lit
     )
 
     retention = RetentionSchedule(sessionmaker)
+    session_purge = SessionPurge(stores["sessions"])
 
     async def on_startup(app: Litestar) -> None:
         if settings.environment != "test":  # tests call the purge themselves, at a time they choose
             retention.start()
+            session_purge.start()
 
     async def on_shutdown(app: Litestar) -> None:
         await retention.close()
+        await session_purge.close()
         await runtime.intake.close()
         if isinstance(runtime.publisher, LivePublisher):
             await runtime.publisher.close()
@@ -213,7 +225,7 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None) -> Lit
             await redis.aclose()
 
     session_config = RotatingSessionConfig(
-        key="qa_session",
+        key=SESSION_COOKIE,
         max_age=settings.session_max_age,
         secure=settings.is_production,
         httponly=True,
@@ -296,4 +308,5 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None) -> Lit
         debug=settings.debug,
     )
     app.state.runtime = runtime
+    app.state.session_purge = session_purge
     return app

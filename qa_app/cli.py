@@ -42,7 +42,9 @@ def _with_db(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -
 
 
 def _passwords(settings: Settings) -> Passwords:
-    return Passwords(settings.argon2_time_cost, settings.argon2_memory_cost)
+    return Passwords(
+        settings.argon2_time_cost, settings.argon2_memory_cost, concurrency=settings.password_hash_concurrency
+    )
 
 
 @click.group()
@@ -69,7 +71,9 @@ def run(host: str | None, port: int | None, workers: int | None, reload: bool) -
         port=port or settings.port,
         workers=workers or settings.workers,
         reload=reload,
-        proxy_headers=True,
+        # Never rewrite the client address from X-Forwarded-For here: the app reads it only from the
+        # proxies listed in QA_TRUSTED_PROXIES (uvicorn's own default trusts any local peer).
+        proxy_headers=False,
         ws_max_size=64 * 1024,
         # Live fragments are small; compressing each one for each of thousands of sockets costs more CPU
         # than the bandwidth it saves (bench/fanout.py).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -45,14 +46,27 @@ class Settings:
     static_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "static")
     # Extra origins allowed on websocket handshakes besides the page's own (e.g. a proxy's public URL).
     allowed_origins: tuple[str, ...] = ()
+    # Proxies (IPs or CIDRs) whose X-Forwarded-For is believed; by default nobody's, so a client
+    # cannot choose the address that its limits are counted under.
+    trusted_proxies: tuple[str, ...] = ()
     session_max_age: int = 12 * 3600
+    # Login throttling, per window: attempts at one account from one address (the real user on their
+    # own address is never locked out by strangers elsewhere), attempts from one address at any
+    # account (counted before verifying, successes too: room for a newsroom behind one NAT), and
+    # attempts at one account from addresses and browsers it has never logged in from (distributed
+    # guessing; the account's known addresses and browsers are not held back by it).
     login_max_failures_per_account: int = 5
-    login_max_failures_per_ip: int = 20
+    login_max_attempts_per_ip: int = 50
+    login_max_attempts_per_account_from_new_places: int = 30
     login_window_seconds: int = 15 * 60
+    # Argon2 checks running at once (each takes argon2_memory_cost KiB); more wait in line.
+    password_hash_concurrency: int = 2
     # Public submissions: (count, seconds) per client IP and per contact. Generous per IP because
     # mobile carriers put many citizens behind one address (CGNAT).
     submit_limit_per_ip: tuple[int, int] = (30, 600)
     submit_limit_per_contact: tuple[int, int] = (5, 3600)
+    # Wrong tracking or rating codes per client IP (hits are never counted, so citizens never notice).
+    guess_limit_per_ip: tuple[int, int] = (30, 600)
     # Argon2 cost; tests lower it so that a login does not cost 0.3 s.
     argon2_time_cost: int = 3
     argon2_memory_cost: int = 65536
@@ -93,11 +107,14 @@ class Settings:
                     raise SettingsError(f"{var} must be an integer, got {env[var]!r}") from exc
         if env.get("QA_VAR_DIR"):
             values["var_dir"] = Path(env["QA_VAR_DIR"])
+        if env.get("QA_TRUSTED_PROXIES"):
+            values["trusted_proxies"] = tuple(p.strip() for p in env["QA_TRUSTED_PROXIES"].split(",") if p.strip())
         if env.get("QA_ALLOWED_ORIGINS"):
             values["allowed_origins"] = tuple(o.strip() for o in env["QA_ALLOWED_ORIGINS"].split(",") if o.strip())
         for var, attr in {
             "QA_SUBMIT_LIMIT_PER_IP": "submit_limit_per_ip",
             "QA_SUBMIT_LIMIT_PER_CONTACT": "submit_limit_per_contact",
+            "QA_GUESS_LIMIT_PER_IP": "guess_limit_per_ip",
         }.items():
             if env.get(var):
                 values[attr] = _limit(var, env[var])
@@ -111,6 +128,11 @@ class Settings:
             raise SettingsError(f"QA_ENV must be one of {', '.join(ENVIRONMENTS)}")
         if self.locale not in LOCALES:
             raise SettingsError(f"QA_LOCALE must be one of {', '.join(LOCALES)}")
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError as exc:
+                raise SettingsError(f"QA_TRUSTED_PROXIES: {proxy!r} is not an IP address or network") from exc
         settings = self
         if not settings.database_url:
             settings = replace(settings, database_url=f"sqlite+aiosqlite:///{settings.var_dir / 'qa_app.sqlite3'}")

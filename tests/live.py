@@ -41,21 +41,26 @@ class LiveServer:
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}"
 
+    def command(self) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "qa_app.asgi:create_from_env",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--log-level",
+            "warning",
+            # As `qa-app run`: the client address is the app's business (QA_TRUSTED_PROXIES).
+            "--no-proxy-headers",
+        ]
+
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "qa_app.asgi:create_from_env",
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--log-level",
-                "warning",
-            ],
+            self.command(),
             cwd=ROOT,
             env=self.env,
             stdout=self.log.open("ab"),
@@ -87,10 +92,9 @@ class LiveServer:
             self.process.wait()
 
 
-@pytest.fixture
-def live_server(settings: Settings, tmp_path: Path) -> Iterator[LiveServer]:
+def server_env(settings: Settings, port: int) -> dict[str, str]:
+    """The environment of a server process for ``settings`` (what ``Settings.from_env`` reads)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
-    port = free_port()
     env.update(
         QA_ENV="test",
         QA_DATABASE_URL=settings.database_url,
@@ -101,7 +105,15 @@ def live_server(settings: Settings, tmp_path: Path) -> Iterator[LiveServer]:
     )
     if settings.redis_url:
         env["QA_REDIS_URL"] = settings.redis_url
-    server = LiveServer(settings=settings, port=port, env=env, log=tmp_path / "server.log")
+    if settings.trusted_proxies:
+        env["QA_TRUSTED_PROXIES"] = ",".join(settings.trusted_proxies)
+    return env
+
+
+@pytest.fixture
+def live_server(settings: Settings, tmp_path: Path) -> Iterator[LiveServer]:
+    port = free_port()
+    server = LiveServer(settings=settings, port=port, env=server_env(settings, port), log=tmp_path / "server.log")
     server.start()
     yield server
     server.stop()

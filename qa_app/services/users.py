@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from dataclasses import dataclass
@@ -11,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from qa_app.i18n import gettext as _
 from qa_app.models import ApiToken, Department, Role, User
-from qa_app.security import Counter, Passwords, hash_api_token, new_api_token
+from qa_app.security import Counter, Passwords, PasswordsBusy, address_bucket, hash_api_token, new_api_token
 from qa_app.services import audit
-from qa_app.services.errors import InvalidInput, NotFound, Throttled
+from qa_app.services.errors import Busy, InvalidInput, NotFound, Throttled
 from qa_app.services.permissions import ensure_role
 from qa_app.timeutil import utcnow
 
@@ -23,9 +24,16 @@ MIN_PASSWORD_LENGTH = 10
 
 @dataclass(frozen=True)
 class LoginPolicy:
+    """Attempts allowed per window (see ``Settings``: login_*)."""
+
     max_failures_per_account: int
-    max_failures_per_ip: int
+    max_attempts_per_ip: int
+    max_attempts_per_account_from_new_places: int
     window_seconds: int
+
+
+# An address where an account logged in stays "known" to it this long after the first such login.
+KNOWN_PLACE_SECONDS = 30 * 24 * 3600
 
 
 def generate_password() -> str:
@@ -88,7 +96,7 @@ async def create_user(
     user = User(
         username=username,
         display_name=display_name.strip() or username,
-        password_hash=passwords.hash(password),
+        password_hash=await _hash(passwords, password),
         role=Role(role),
         department_id=department.id if department else None,
         active=True,
@@ -146,11 +154,18 @@ async def reset_password(
     user = await _find_user(db, username)
     password = password or generate_password()
     _validate_password(password)
-    user.password_hash = passwords.hash(password)
+    user.password_hash = await _hash(passwords, password)
     user.password_changed_at = utcnow()
     audit.record(db, actor, "user.reset_password", "user", user.id)
     await db.commit()
     return user, password
+
+
+def _username_key(username: str) -> str:
+    """A counter key part for what was typed as a username (any length, any characters)."""
+    if USERNAME_RE.match(username):
+        return username
+    return "h" + hashlib.sha256(username.encode()).hexdigest()[:24]
 
 
 async def authenticate(
@@ -162,29 +177,63 @@ async def authenticate(
     username: str,
     password: str,
     ip: str,
+    device: str | None = None,
 ) -> User:
-    """Check a login, throttled per account and per IP; raises InvalidInput or Throttled."""
+    """Check a login; raises InvalidInput (wrong), Throttled or Busy.
+
+    Every attempt is counted BEFORE the password is verified, with the counter's atomic increment, so
+    concurrent guesses cannot all slip under a limit. The lockout is per account and address (or per
+    browser that logged in to the account before, ``device``), so a stranger's failures elsewhere
+    never lock the real user out; a per-address limit and a ceiling on attempts from places the
+    account has never logged in from bound wider guessing.
+    """
     username = username.strip().lower()
-    account_key, ip_key = f"login:acct:{username}", f"login:ip:{ip}"
-    if (
-        await counter.get(account_key) >= policy.max_failures_per_account
-        or await counter.get(ip_key) >= policy.max_failures_per_ip
-    ):
-        minutes = max(1, policy.window_seconds // 60)
+    name, place = _username_key(username), address_bucket(ip)
+    window = policy.window_seconds
+    minutes = max(1, window // 60)
+    too_many = _("Too many failed logins. Please wait %(minutes)d minutes and try again.") % {"minutes": minutes}
+    if await counter.hit(f"login:ip:{place}", window) > policy.max_attempts_per_ip:
+        raise Throttled(too_many)
+    known_key = f"login:known:{name}:{place}"
+    here = f"login:acct:{name}:device:{device}" if device else f"login:acct:{name}:{place}"
+    if await counter.hit(here, window) > policy.max_failures_per_account:
+        raise Throttled(too_many)
+    new_place = device is None and await counter.get(known_key) == 0
+    ceiling = policy.max_attempts_per_account_from_new_places
+    if new_place and await counter.hit(f"login:acct-new:{name}", window) > ceiling:
         raise Throttled(
-            _("Too many failed logins. Please wait %(minutes)d minutes and try again.") % {"minutes": minutes}
+            _(
+                "This account has had too many failed logins from other places. Log in from a computer "
+                "you have used before, or wait %(minutes)d minutes."
+            )
+            % {"minutes": minutes}
         )
     user = await db.scalar(select(User).where(User.username == username))
-    ok = passwords.verify(user.password_hash if user else None, password)
-    if not ok or user is None or not user.active:
-        await counter.hit(account_key, policy.window_seconds)
-        await counter.hit(ip_key, policy.window_seconds)
+    password_hash, active = (user.password_hash, user.active) if user else (None, False)
+    # Give the connection back while argon2 runs (SQLite has only one; a pool is not for waiting).
+    await db.rollback()
+    try:
+        ok = await passwords.verify(password_hash, password)
+    except PasswordsBusy as exc:
+        raise Busy(_("Many people are logging in at this moment. Please try again in a few seconds.")) from exc
+    if ok and user is not None and active:
+        await db.refresh(user)  # deactivated while the password was being checked?
+        active = user.active
+    if not ok or user is None or not active:
         raise InvalidInput({"username": _("Wrong username or password, or the account is deactivated.")})
-    await counter.reset(account_key)
+    await counter.reset(here)
+    await counter.hit(known_key, KNOWN_PLACE_SECONDS)
     user.last_login_at = utcnow()
     audit.record(db, user, "user.login", "user", user.id, note=ip)
     await db.commit()
     return user
+
+
+async def _hash(passwords: Passwords, password: str) -> str:
+    try:
+        return await passwords.hash(password)
+    except PasswordsBusy as exc:
+        raise Busy(_("Many people are logging in at this moment. Please try again in a few seconds.")) from exc
 
 
 async def create_api_token(db: AsyncSession, actor: User | None, username: str, name: str = "") -> tuple[ApiToken, str]:

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import functools
+import hashlib
+import hmac
+import ipaddress
+import logging
+import secrets
+import threading
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any, cast
 from urllib.parse import urlsplit
 
@@ -15,28 +25,41 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
 from litestar.params import FromQuery
 from litestar.response import Redirect
+from litestar.stores.base import Store
 from litestar.types import Empty, Message
 from litestar.utils.dataclass import extract_dataclass_items
 
 from qa_app.i18n import gettext as _
 from qa_app.models import Role, User
 from qa_app.runtime import Runtime
+from qa_app.security import sign
 from qa_app.services import users as user_service
 from qa_app.services.errors import DomainError
+from qa_app.services.guesses import Guess, GuessLimiter
+from qa_app.settings import Settings
 from qa_app.timeutil import as_utc
 from qa_app.web.rendering import render
 
+logger = logging.getLogger("qa_app.auth")
+SESSION_COOKIE = "qa_session"
 ROTATE_SESSION_KEY = "qa_rotate_session"
 API_PREFIX = "/api/"
 
 
 class RotatingSessionBackend(ServerSideSessionBackend):
-    """Server-side sessions whose id is replaced when a handler asks (at login), against fixation.
+    """Server-side sessions only for who logged in, with the id replaced at login (against fixation).
 
-    Litestar keeps the cookie's id when a handler calls ``clear_session()`` then ``set_session()``.
+    Litestar stores an empty session, and sets its cookie, for every visitor without one: a file or a
+    Redis key per anonymous page view. Here an empty session is never stored, and an empty one that
+    came with a cookie (logged out, expired, or forged) is deleted with its cookie. Litestar also keeps
+    the cookie's id when a handler calls ``clear_session()`` then ``set_session()``: ``rotate_session``.
     """
 
     async def store_in_message(self, scope_session: Any, message: Message, connection: ASGIConnection) -> None:
+        if isinstance(scope_session, dict) and not scope_session:
+            if connection.cookies.get(self.config.key):
+                await super().store_in_message(Empty, message, connection)
+            return
         if not connection.scope.pop(ROTATE_SESSION_KEY, False) or scope_session is Empty:  # type: ignore[misc]
             await super().store_in_message(scope_session, message, connection)
             return
@@ -55,12 +78,57 @@ class RotatingSessionConfig(ServerSideSessionConfig):
     _backend_class = RotatingSessionBackend
 
 
+class SessionPurge:
+    """Deletes expired sessions every ``interval`` seconds from stores that keep them until asked
+    (files in development, memory in tests); Redis expires its keys on its own."""
+
+    def __init__(self, store: Store, *, interval: float = 3600, delay: float = 60) -> None:
+        self.store, self.interval, self.delay = store, interval, delay
+        self._task: asyncio.Task[None] | None = None
+
+    async def purge(self) -> None:
+        delete_expired = getattr(self.store, "delete_expired", None)
+        if delete_expired is None:
+            return
+        with contextlib.suppress(FileNotFoundError):  # no session was ever stored
+            await delete_expired()
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="session-purge")
+
+    async def _run(self) -> None:
+        await asyncio.sleep(self.delay)
+        while True:
+            try:
+                await self.purge()
+            except Exception:  # retried at the next interval
+                logger.exception("expired sessions could not be purged")
+            await asyncio.sleep(self.interval)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+
 def rotate_session(request: Request[Any, Any, Any]) -> None:
     cast("dict[str, Any]", request.scope)[ROTATE_SESSION_KEY] = True
 
 
 def runtime_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Runtime:
     return connection.app.state.runtime
+
+
+def guess(connection: ASGIConnection[Any, Any, Any, Any]) -> AbstractAsyncContextManager[Guess]:
+    """A look-up of a secret code by this client, limited per address on misses (``Guess.missed``)."""
+    runtime = runtime_of(connection)
+    limiter = runtime.extras.get("guesses")
+    if limiter is None:
+        limiter = runtime.extras["guesses"] = GuessLimiter(runtime.counter, runtime.settings.guess_limit_per_ip)
+    return limiter.guess(client_ip(connection))
 
 
 class UserMiddleware(AbstractAuthenticationMiddleware):
@@ -126,8 +194,104 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-def client_ip(request: Request[Any, Any, Any]) -> str:
-    return request.client.host if request.client else "unknown"
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@functools.lru_cache(maxsize=8)
+def _networks(trusted: tuple[str, ...]) -> tuple[Network, ...]:
+    return tuple(ipaddress.ip_network(proxy, strict=False) for proxy in trusted)
+
+
+def _address(value: str) -> Address | None:
+    value = value.strip()
+    # Some proxies write the port too: "203.0.113.9:5120", "[2001:db8::1]:5120".
+    if value.startswith("["):
+        value = value[1:].partition("]")[0]
+    elif value.count(":") == 1:
+        value = value.partition(":")[0]
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def forwarded_client(peer: str, forwarded_for: list[str], trusted: tuple[str, ...]) -> str:
+    """The client's address: the peer itself, unless the peer is a trusted proxy; then the right-most
+    address in ``X-Forwarded-For`` that is not a trusted proxy (what the nearest untrusted party
+    connected from; everything left of it was written by the client and is not believed)."""
+    networks = _networks(trusted)
+    current = _address(peer)
+    if current is None or not any(current in network for network in networks):
+        return peer
+    hops = [hop for header in forwarded_for for hop in header.split(",")]
+    for hop in reversed(hops):
+        address = _address(hop)
+        if address is None:
+            break  # not an address: the last proxy is as far as anything can be believed
+        current = address
+        if not any(address in network for network in networks):
+            break
+    return str(current)
+
+
+def client_ip(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    """The address that per-IP limits and audit lines use (see ``QA_TRUSTED_PROXIES``)."""
+    peer = connection.client.host if connection.client else "unknown"
+    trusted = runtime_of(connection).settings.trusted_proxies
+    forwarded = connection.headers.getall("x-forwarded-for", [])
+    if not trusted:
+        if forwarded and not _warned_untrusted_proxy.is_set():
+            _warned_untrusted_proxy.set()
+            logger.warning(
+                "X-Forwarded-For from %s is ignored: if it is your reverse proxy, list it in QA_TRUSTED_PROXIES, "
+                "or every citizen behind it shares one per-IP limit",
+                peer,
+            )
+        return peer
+    return forwarded_client(peer, forwarded, trusted)
+
+
+_warned_untrusted_proxy = threading.Event()  # once per process is enough to tell the operator
+
+
+DEVICE_COOKIE_PREFIX = "qa_device_"
+DEVICE_COOKIE_MAX_AGE = 365 * 24 * 3600
+
+
+def _device_cookie_name(username: str) -> str:
+    return DEVICE_COOKIE_PREFIX + hashlib.sha256(username.strip().lower().encode()).hexdigest()[:12]
+
+
+def _device_signature(secret: str, username: str, nonce: str) -> str:
+    return sign(secret, f"login-device:{username.strip().lower()}:{nonce}")[:32]
+
+
+def known_device(request: Request[Any, Any, Any], secret: str, username: str) -> str | None:
+    """The id of this browser if it logged in to ``username`` before (a signed cookie, sent to /login
+    only), else None. Such a browser keeps its own lockout counter, out of strangers' reach."""
+    value = request.cookies.get(_device_cookie_name(username), "")
+    nonce, _, signature = value.partition(".")
+    expected = _device_signature(secret, username, nonce)
+    if nonce and hmac.compare_digest(expected.encode(), signature.encode()):
+        return nonce
+    return None
+
+
+def new_device_cookie(settings: Settings, username: str) -> Cookie:
+    nonce = secrets.token_urlsafe(12)
+    return Cookie(
+        key=_device_cookie_name(username),
+        value=f"{nonce}.{_device_signature(settings.secret_key, username, nonce)}",
+        path="/login",
+        max_age=DEVICE_COOKIE_MAX_AGE,
+        httponly=True,
+        secure=settings.is_production,
+        samesite="strict",
+    )
 
 
 class AuthController(Controller):
@@ -142,15 +306,18 @@ class AuthController(Controller):
     @post("/login", name="login")
     async def login(self, request: Request[Any, Any, Any]) -> Response[str]:
         runtime = runtime_of(request)
+        settings = runtime.settings
         form = await request.form()
         username = str(form.get("username", ""))
         password = str(form.get("password", ""))
         target = safe_next(str(form.get("next", "")))
         policy = user_service.LoginPolicy(
-            runtime.settings.login_max_failures_per_account,
-            runtime.settings.login_max_failures_per_ip,
-            runtime.settings.login_window_seconds,
+            settings.login_max_failures_per_account,
+            settings.login_max_attempts_per_ip,
+            settings.login_max_attempts_per_account_from_new_places,
+            settings.login_window_seconds,
         )
+        device = known_device(request, settings.secret_key, username)
         try:
             async with runtime.sessionmaker() as db:
                 user = await user_service.authenticate(
@@ -161,6 +328,7 @@ class AuthController(Controller):
                     username=username,
                     password=password,
                     ip=client_ip(request),
+                    device=device,
                 )
         except DomainError as exc:
             return render(
@@ -171,7 +339,10 @@ class AuthController(Controller):
             )
         rotate_session(request)
         request.set_session({"uid": user.id, "auth_at": as_utc(user.last_login_at or user.created_at).timestamp()})
-        return Redirect(target, status_code=303)
+        response = Redirect(target, status_code=303)
+        if device is None:
+            response.set_cookie(new_device_cookie(settings, user.username))
+        return response
 
     @post("/logout", name="logout")
     async def logout(self, request: Request[Any, Any, Any]) -> Redirect:

@@ -88,7 +88,7 @@ async def test_throttling_per_account(client: AsyncTestClient[Litestar], moderat
 async def test_throttling_per_ip_across_accounts(app: Litestar, db: Any, settings_factory: Any) -> None:
     await make_user(db, "nguoi-dung", Role.MODERATOR)
     async with AsyncTestClient(app=app) as client:
-        limit = app.state.runtime.settings.login_max_failures_per_ip
+        limit = app.state.runtime.settings.login_max_attempts_per_ip
         for attempt in range(limit):
             response = await login(client, f"khong-ton-tai-{attempt}", "sai-mat-khau-roi")
             assert response.status_code == 422
