@@ -37,7 +37,7 @@ from qa_app.models import (
     Submission,
     User,
 )
-from qa_app.security import Counter
+from qa_app.security import Counter, address_bucket
 from qa_app.services import audit
 from qa_app.services.engines import ModerationEngines
 from qa_app.services.episodes import ACCEPTING_STATUSES
@@ -226,12 +226,27 @@ def contact_digest(contact: str) -> str:
 async def check_rate_limits(
     counter: Counter, *, ip: str | None, contact: str | None, per_ip: tuple[int, int], per_contact: tuple[int, int]
 ) -> None:
-    """Count this submission against the per-IP and per-contact windows; Throttled when over."""
-    if ip is not None and await counter.hit(f"submit:ip:{ip}", per_ip[1]) > per_ip[0]:
+    """Count this request against the per-IP window and check the contact's; Throttled when over.
+
+    The contact's window only counts accepted submissions (:func:`count_accepted`): requests that
+    name a citizen's phone but are refused must not use up that citizen's limit.
+    """
+    if ip is not None and await counter.hit(f"submit:ip:{address_bucket(ip)}", per_ip[1]) > per_ip[0]:
         raise Throttled(_("Too many questions from your connection. Please wait a few minutes and try again."))
-    key = f"submit:contact:{contact_digest(contact)}" if contact is not None else None  # no contact in keys
-    if key is not None and await counter.hit(key, per_contact[1]) > per_contact[0]:
+    if contact is not None and await counter.get(_contact_key(contact)) >= per_contact[0]:
         raise Throttled(_("Too many questions with this contact. Please try again later."))
+
+
+async def count_accepted(
+    counter: Counter, result: SubmissionResult, *, contact: str | None, per_contact: tuple[int, int]
+) -> None:
+    """An accepted submission counts against its contact's window (a replayed one already did)."""
+    if contact is not None and not result.existing:
+        await counter.hit(_contact_key(contact), per_contact[1])
+
+
+def _contact_key(contact: str) -> str:
+    return f"submit:contact:{contact_digest(contact)}"  # no contact in keys
 
 
 class Refusal(enum.Enum):

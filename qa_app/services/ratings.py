@@ -13,6 +13,7 @@ from qa_app.models import Question, QuestionStatus, Rating, Submission
 from qa_app.security import Counter
 from qa_app.services import audit
 from qa_app.services.errors import InvalidInput, NotFound, Throttled
+from qa_app.services.guesses import Guess
 from qa_app.services.tracking import normalize_tracking_code
 
 SCORES = {"3": 3, "2": 2, "1": 1}  # Rất hài lòng / Hài lòng / Chưa hài lòng
@@ -27,8 +28,17 @@ async def rateable_question(db: AsyncSession, question_id: int) -> Question:
     return question
 
 
-async def rate(db: AsyncSession, counter: Counter, question_id: int, code: str, score: str, comment: str) -> Rating:
-    """Record one rating for the answer, by a tracking code of a citizen who asked this question."""
+async def rate(
+    db: AsyncSession,
+    counter: Counter,
+    question_id: int,
+    code: str,
+    score: str,
+    comment: str,
+    guess: Guess | None = None,
+) -> Rating:
+    """Record one rating for the answer, by a tracking code of a citizen who asked this question;
+    a wrong code counts against the client's ``guess`` limit."""
     question = await rateable_question(db, question_id)
     errors: dict[str, str] = {}
     if score not in SCORES:
@@ -44,6 +54,8 @@ async def rate(db: AsyncSession, counter: Counter, question_id: int, code: str, 
     submission = await db.scalar(select(Submission).where(Submission.tracking_code == tracking))
     if submission is None or submission.question_id != question.id:
         errors["code"] = _("This tracking code does not belong to a citizen who asked this question.")
+        if guess is not None:
+            await guess.missed()
     elif await db.scalar(select(Rating.id).where(Rating.submission_id == submission.id)):
         errors["code"] = _("This tracking code has already rated the answer. Thank you!")
     if errors:

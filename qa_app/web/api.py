@@ -22,7 +22,7 @@ from qa_app.services import citizen_status, intake
 from qa_app.services import episodes as episode_service
 from qa_app.services import rundown as rundown_service
 from qa_app.services.errors import NotFound, PermissionDenied
-from qa_app.web.auth import client_ip, runtime_of
+from qa_app.web.auth import client_ip, guess, runtime_of
 from qa_app.web.deps import Db, OptionalActor, RuntimeDep
 
 
@@ -149,11 +149,20 @@ class ApiController(Controller):
             idempotency_key=data.idempotency_key or "",
         )
         result = await runtime.intake.submit(db, episode, form, actor=staff)
+        if staff is None:
+            await intake.count_accepted(
+                runtime.counter, result, contact=contact, per_contact=runtime.settings.submit_limit_per_contact
+            )
         return SubmissionOut(result.tracking_code, result.question_id, result.status.value)
 
     @get("/submissions/{code:str}", name="api_submission_status", summary="Status and published answer")
-    async def submission_status(self, db: Db, code: FromPath[str]) -> SubmissionStatusOut:
-        status = await citizen_status.lookup(db, code[:32])
+    async def submission_status(
+        self, request: Request[Any, Any, Any], db: Db, code: FromPath[str]
+    ) -> SubmissionStatusOut:
+        async with guess(request) as attempt:
+            status = await citizen_status.lookup(db, code[:32])
+            if status is None:
+                await attempt.missed()
         if status is None:
             raise NotFound(_("No question has this tracking code."))
         answer = None

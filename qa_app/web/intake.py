@@ -18,7 +18,7 @@ from qa_app.services import episodes as episode_service
 from qa_app.services.errors import DomainError, InvalidInput
 from qa_app.services.tracking import new_tracking_code, normalize_tracking_code
 from qa_app.services.wards import search_wards, wards_by_code
-from qa_app.web.auth import client_ip
+from qa_app.web.auth import client_ip, guess
 from qa_app.web.deps import Db, RuntimeDep
 from qa_app.web.forms import checkbox, clean_text, field, int_field
 from qa_app.web.rendering import render
@@ -97,15 +97,18 @@ class IntakeController(Controller):
             logger.info("honeypot submission dropped on %s", slug)
             return Redirect(f"/tra-cuu/{new_tracking_code()}?moi=1", status_code=303)
         data = submission_form(form)
+        contact = intake.normalize_contact(data.contact) if data.contact else None
+        per_contact = runtime.settings.submit_limit_per_contact
         try:
             await intake.check_rate_limits(
                 runtime.counter,
                 ip=client_ip(request),
-                contact=intake.normalize_contact(data.contact) if data.contact else None,
+                contact=contact,
                 per_ip=runtime.settings.submit_limit_per_ip,
-                per_contact=runtime.settings.submit_limit_per_contact,
+                per_contact=per_contact,
             )
             result = await runtime.intake.submit(db, episode, data)
+            await intake.count_accepted(runtime.counter, result, contact=contact, per_contact=per_contact)
         except DomainError as exc:
             # The rollback expires what the session loaded: fetch the episode again to render it.
             await db.rollback()
@@ -162,7 +165,10 @@ class IntakeController(Controller):
     async def tracking_status(
         self, request: Request[Any, Any, Any], db: Db, code: FromPath[str], moi: FromQuery[bool] = False
     ) -> Response[str]:
-        status = await citizen_status.lookup(db, code[:32])
+        async with guess(request) as attempt:
+            status = await citizen_status.lookup(db, code[:32])
+            if status is None:
+                await attempt.missed()
         if status is None and moi:
             # The acknowledgement of a dropped honeypot submission: look received, reveal nothing.
             return render(

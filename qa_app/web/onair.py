@@ -17,7 +17,7 @@ from qa_app.services import departments as department_service
 from qa_app.services import episodes as episode_service
 from qa_app.services import rundown as rundown_service
 from qa_app.services.errors import DomainError, InvalidInput, NotFound
-from qa_app.web.auth import requires
+from qa_app.web.auth import guess, requires
 from qa_app.web.deps import Actor, Db, RuntimeDep
 from qa_app.web.forms import field, int_field
 from qa_app.web.rendering import render
@@ -249,7 +249,10 @@ class PublicBoardController(Controller):
         form = await request.form()
         values = {"code": field(form, "code"), "score": field(form, "score"), "comment": field(form, "comment")}
         try:
-            await ratings.rate(db, runtime.counter, question_id, values["code"], values["score"], values["comment"])
+            async with guess(request) as attempt:
+                await ratings.rate(
+                    db, runtime.counter, question_id, values["code"], values["score"], values["comment"], attempt
+                )
         except InvalidInput as exc:
             await db.rollback()
             question = await ratings.rateable_question(db, question_id)
