@@ -24,25 +24,26 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from qa_app.events import EpisodeChanged, Event, OnAirChanged, QuestionChanged
 from qa_app.i18n import current_locale
-from qa_app.models import Department, Question, Role, User
-from qa_app.runtime import Runtime
+from qa_app.models import Department, Episode, Question, Role, User
 from qa_app.security import origin_allowed
 from qa_app.services import broadcast, workspace
 from qa_app.services import departments as department_service
+from qa_app.services import episodes as episode_service
 from qa_app.services import queue as queue_service
 from qa_app.services import rundown as rundown_service
 from qa_app.services import users as user_service
 from qa_app.services.presence import Presence
-from qa_app.timeutil import to_local, utcnow
-from qa_app.web.auth import runtime_of
+from qa_app.timeutil import as_utc, to_local, utcnow
+from qa_app.web.auth import SESSION_COOKIE, runtime_of
 from qa_app.web.board import card_context
 from qa_app.web.moderation import filters_from
 from qa_app.web.rendering import render_string
 
 logger = logging.getLogger("qa_app.live")
 
-# A staff socket re-checks its user this often, so a deactivated account is cut off mid-broadcast.
-USER_RECHECK_SECONDS = 30.0
+# A staff or studio socket re-checks its access this often, whatever the client sends: a deactivated
+# account, a changed password or role, a logout or a revoked studio link cut the stream within seconds.
+ACCESS_RECHECK_SECONDS = 2.0
 
 
 def moderation_channel(episode_id: FromPath[int]) -> str:
@@ -55,6 +56,11 @@ def studio_channel(episode_id: FromPath[int]) -> str:
 
 def public_channel(episode_id: FromPath[int]) -> str:
     return f"episode:{episode_id}:public"
+
+
+def counters_channel(episode_id: int) -> str:
+    """The workspace's status counters alone: for staff who may not see moderation cards."""
+    return f"episode:{episode_id}:counters"
 
 
 def producer_channel(episode_id: int) -> str:
@@ -211,8 +217,8 @@ class LivePublisher:
                 await load_department_view(db, code, episode_id, touched)
                 for code, touched in departments_touched.items()
             ]
+        self._channels.publish(self._render_counters(counts, None), counters_channel(episode_id))
         parts = [
-            self._render_counters(counts, None),
             render_string(
                 self._environment,
                 "moderation/queue.html",
@@ -365,14 +371,21 @@ def render_department_view(environment: Environment, view: DepartmentView) -> st
     return "\n".join(parts)
 
 
+AccessCheck = Callable[[], Awaitable[int | None]]
+
+
 async def _serve(
     socket: WebSocket[Any, Any, Any],
     channels: ChannelsPlugin,
     names: list[str],
     snapshot: Callable[[], Awaitable[str]],
-    still_allowed: Callable[[], Awaitable[bool]] | None,
+    access_lost: AccessCheck | None,
 ) -> None:
-    """Accept, subscribe, send the snapshot, then stream until the client leaves or loses access."""
+    """Accept, subscribe, send the snapshot, then stream until the client leaves or loses access.
+
+    ``access_lost`` is asked every ACCESS_RECHECK_SECONDS, however chatty the client is, and gives
+    the close code once the access the socket was opened with is gone (None while it holds).
+    """
     await socket.accept()
     async with channels.start_subscription(names) as subscriber:
         # Subscribe before the snapshot: an event between the two is sent twice, never lost.
@@ -380,24 +393,49 @@ async def _serve(
         if first:
             await socket.send_text(first)
         async with subscriber.run_in_background(socket.send_data):
+            loop = asyncio.get_running_loop()
+            due = loop.time() + ACCESS_RECHECK_SECONDS
             while True:
                 try:
-                    await asyncio.wait_for(socket.receive_data(mode="text"), timeout=USER_RECHECK_SECONDS)
+                    timeout = None if access_lost is None else max(0.0, due - loop.time())
+                    await asyncio.wait_for(socket.receive_data(mode="text"), timeout=timeout)
                 except TimeoutError:
-                    if still_allowed is not None and not await still_allowed():
-                        await socket.close(code=4403)
-                        return
+                    pass
                 except WebSocketDisconnect:
                     return
+                if access_lost is not None and loop.time() >= due:
+                    due = loop.time() + ACCESS_RECHECK_SECONDS
+                    code = await access_lost()
+                    if code is not None:
+                        await socket.close(code=code)
+                        return
 
 
-def user_still_active(runtime: Runtime, user_id: int) -> Callable[[], Awaitable[bool]]:
-    """For a staff socket's periodic re-check: is the account still there and active?"""
+def staff_access(socket: WebSocket[Any, Any, Any], user: User) -> AccessCheck:
+    """For a staff socket: 4401 once the session it was opened with ends (logout, password changed,
+    account deactivated or gone), 4403 once the user's role or department changes."""
+    runtime = runtime_of(socket)
+    raw_session = socket.scope.get("session")
+    auth_at = float(raw_session.get("auth_at", 0)) if isinstance(raw_session, dict) else 0.0
+    session_id = socket.cookies.get(SESSION_COOKIE)
+    store = socket.app.stores.get("sessions")
+    user_id, role, department_id = user.id, user.role, user.department_id
 
-    async def check() -> bool:
-        async with runtime.sessionmaker() as db:
-            fresh = await user_service.get_user(db, user_id)
-        return fresh is not None and fresh.active
+    async def check() -> int | None:
+        try:
+            async with runtime.sessionmaker() as db:
+                fresh = await user_service.get_user(db, user_id)
+            if fresh is None or not fresh.active or as_utc(fresh.password_changed_at).timestamp() > auth_at:
+                return 4401
+            if fresh.role is not role or fresh.department_id != department_id:
+                return 4403
+            if session_id and await store.get(session_id) is None:
+                return 4401
+        except Exception:
+            # An outage of the database or the session store says nothing about this user: the socket
+            # stays, and is asked again at the next tick.
+            logger.warning("could not re-check the access of a staff socket", exc_info=True)
+        return None
 
     return check
 
@@ -430,7 +468,8 @@ async def workspace_socket(socket: WebSocket[Any, Any, Any], episode_id: FromPat
     if user.role is Role.OFFICER and department_code is None:
         await refuse(socket, 4403)
         return
-    names = [department_channel(department_code) if department_code else moderation_channel(episode_id)]
+    # The dashboard shows counters only: no moderation card (with contacts) reaches operators or producers.
+    names = [department_channel(department_code) if department_code else counters_channel(episode_id)]
     locale = current_locale.get()
 
     async def snapshot() -> str:
@@ -447,10 +486,8 @@ async def workspace_socket(socket: WebSocket[Any, Any, Any], episode_id: FromPat
         finally:
             current_locale.reset(token)
 
-    still_allowed = user_still_active(runtime, user.id)
-
     with contextlib.suppress(WebSocketDisconnect):
-        await _serve(socket, runtime.channels, names, snapshot, still_allowed)
+        await _serve(socket, runtime.channels, names, snapshot, staff_access(socket, user))
 
 
 @websocket("/ws/moderation/{episode_id:int}", name="moderation_socket")
@@ -503,10 +540,8 @@ async def moderation_socket(socket: WebSocket[Any, Any, Any], episode_id: FromPa
         finally:
             current_locale.reset(token)
 
-    still_allowed = user_still_active(runtime, user.id)
-
     with contextlib.suppress(WebSocketDisconnect):
-        await _serve(socket, runtime.channels, [moderation_channel(episode_id)], snapshot, still_allowed)
+        await _serve(socket, runtime.channels, [moderation_channel(episode_id)], snapshot, staff_access(socket, user))
 
 
 @websocket("/ws/department", name="department_socket")
@@ -563,10 +598,8 @@ async def department_socket(socket: WebSocket[Any, Any, Any]) -> None:
         finally:
             current_locale.reset(token)
 
-    still_allowed = user_still_active(runtime, user.id)
-
     with contextlib.suppress(WebSocketDisconnect):
-        await _serve(socket, runtime.channels, [department_channel(code)], snapshot, still_allowed)
+        await _serve(socket, runtime.channels, [department_channel(code)], snapshot, staff_access(socket, user))
 
 
 async def producer_view(db: AsyncSession, episode_id: int) -> dict[str, Any]:
@@ -588,12 +621,12 @@ async def _serve_readonly(
     channels: ChannelsPlugin,
     name: str,
     snapshot: Callable[[], Awaitable[str]],
-    still_allowed: Callable[[], Awaitable[bool]] | None = None,
+    access_lost: AccessCheck | None = None,
 ) -> None:
     """A public or studio socket: receives nothing that matters, and a client too slow to keep up is
     dropped (its backlog is bounded by the channels plugin) instead of growing the server's memory."""
     with contextlib.suppress(WebSocketDisconnect):
-        await _serve(socket, channels, [name], snapshot, still_allowed)
+        await _serve(socket, channels, [name], snapshot, access_lost)
 
 
 @websocket("/ws/studio/{episode_id:int}/{token:str}", name="studio_socket")
@@ -617,6 +650,13 @@ async def studio_socket(socket: WebSocket[Any, Any, Any], episode_id: FromPath[i
         await refuse(socket, 4403)
         return
 
+    async def revoked() -> int | None:
+        try:
+            return None if await valid() else 4403
+        except Exception:  # an outage is not a revocation: asked again at the next tick
+            logger.warning("could not re-check a studio link", exc_info=True)
+            return None
+
     async def snapshot() -> str:
         token_ = current_locale.set(locale)
         try:
@@ -626,16 +666,24 @@ async def studio_socket(socket: WebSocket[Any, Any, Any], episode_id: FromPath[i
         finally:
             current_locale.reset(token_)
 
-    await _serve_readonly(socket, runtime.channels, studio_channel(episode_id), snapshot, valid)
+    await _serve_readonly(socket, runtime.channels, studio_channel(episode_id), snapshot, revoked)
 
 
 @websocket("/ws/public/{episode_id:int}", name="public_socket")
 async def public_socket(socket: WebSocket[Any, Any, Any], episode_id: FromPath[int]) -> None:
-    """The public board: anyone, read-only; what is on air now, then every change."""
+    """The public board: anyone, read-only; what is on air now, then every change. Only for an episode
+    the public board shows (not a draft): 4404 otherwise."""
     if not check_origin(socket, required=False):
         await refuse(socket, 4403)
         return
     runtime = runtime_of(socket)
+    async with runtime.sessionmaker() as db:
+        episode = await db.get(Episode, episode_id)
+    if episode is None or episode.status not in episode_service.PUBLIC_STATUSES:
+        # Accepted first, so that the client learns why (a refused handshake is a bare HTTP 403).
+        await socket.accept()
+        await socket.close(code=4404)
+        return
     environment: Environment = socket.app.template_engine.engine  # type: ignore[union-attr]
     locale = current_locale.get()
 
@@ -690,7 +738,5 @@ async def producer_socket(socket: WebSocket[Any, Any, Any], episode_id: FromPath
         finally:
             current_locale.reset(token_)
 
-    still_allowed = user_still_active(runtime, user.id)
-
     with contextlib.suppress(WebSocketDisconnect):
-        await _serve(socket, runtime.channels, [producer_channel(episode_id)], snapshot, still_allowed)
+        await _serve(socket, runtime.channels, [producer_channel(episode_id)], snapshot, staff_access(socket, user))
