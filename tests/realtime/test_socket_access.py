@@ -132,7 +132,7 @@ async def test_revoking_the_studio_link_closes_the_studio_screen(live_server: Li
     assert code == 4403 and waited < DEADLINE
 
 
-async def test_a_quiet_socket_keeps_its_stream_while_access_holds(live_server: LiveServer, db: Any) -> None:
+async def test_a_socket_keeps_its_stream_while_access_holds(live_server: LiveServer, db: Any) -> None:
     await make_staff(db)
     episode = await make_episode(db)
     cookie = login_cookies(live_server, "moderator", TEST_PASSWORD)
