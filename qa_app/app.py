@@ -45,6 +45,7 @@ from qa_app.web.api import ApiController, StudioControlController
 from qa_app.web.auth import API_PREFIX, AuthController, RotatingSessionConfig, UserMiddleware
 from qa_app.web.department import DepartmentController
 from qa_app.web.deps import provide_actor, provide_db, provide_runtime
+from qa_app.web.edge import BoundedRequest, edge_middleware, require_json
 from qa_app.web.intake import IntakeController
 from qa_app.web.live import (
     LivePublisher,
@@ -237,7 +238,9 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None) -> Lit
         cache_control=None,
         include_in_schema=False,
     )
-    api_router = Router(path="/api/v1", route_handlers=[ApiController, StudioControlController])
+    api_router = Router(
+        path="/api/v1", route_handlers=[ApiController, StudioControlController], before_request=require_json
+    )
 
     app = Litestar(
         route_handlers=[
@@ -273,6 +276,7 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None) -> Lit
             locale_middleware(settings.locale),
             session_config.middleware,
             DefineMiddleware(UserMiddleware, exclude=["^/static/", "^/healthz"]),
+            edge_middleware,
         ],
         csrf_config=csrf_config,
         stores=stores,
@@ -292,6 +296,7 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None) -> Lit
         ),
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
+        request_class=BoundedRequest,
         request_max_body_size=10 * 1024 * 1024,
         debug=settings.debug,
     )

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
 from litestar.exceptions import NotAuthorizedException
 from litestar.params import FromPath, JSONBody
+from msgspec import Meta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qa_app.i18n import gettext as _
-from qa_app.models import Channel, Role, User
+from qa_app.models import MAX_INT, Channel, Role, User
 from qa_app.runtime import Runtime
 from qa_app.services import citizen_status, intake
 from qa_app.services import episodes as episode_service
@@ -192,7 +193,7 @@ class RundownEntryOut:
 
 @dataclass
 class OnAirIn:
-    question_id: int
+    question_id: Annotated[int, Meta(ge=1, le=MAX_INT)]
 
 
 @dataclass

@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import quote
 
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, NotAuthorizedException
+from litestar.exceptions import ClientException, HTTPException, NotAuthorizedException, ValidationException
 
 from qa_app.i18n import gettext as _
 from qa_app.services.errors import DomainError, InvalidInput
@@ -26,6 +26,7 @@ def _titles() -> dict[int, str]:
         405: _("This action is not allowed here"),
         409: _("Someone else changed this first"),
         413: _("What you sent is too large"),
+        415: _("This content type is not accepted"),
         422: _("Please check what you entered"),
         429: _("Too many requests"),
         500: _("Something went wrong on our side"),
@@ -70,9 +71,27 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
     if detail and detail == _default_detail(exc.status_code):
         detail = ""
     extra: dict[str, Any] = {}
-    if exc.extra and _is_api(request) and exc.status_code == 400:
-        extra["errors"] = exc.extra
+    if type(exc) in (ClientException, ValidationException):
+        # Litestar's words (malformed JSON, a field of the wrong type): ours for people, its own for
+        # the integrator, by field, in the same shape as our validation errors.
+        errors = _field_errors(exc.extra) or ({"body": detail} if detail else {})
+        detail = _("Some of what was sent is not valid (see the fields listed).") if errors else ""
+        if _is_api(request) and errors:
+            extra["errors"] = errors
+    elif exc.extra and _is_api(request) and exc.status_code == 400:
+        extra["errors"] = _field_errors(exc.extra)
     return error_response(request, exc.status_code, detail, extra)
+
+
+def _field_errors(extra: Any) -> dict[str, str]:
+    """Litestar's ``[{"key", "message", "source"}]`` as ``{field: message}``."""
+    if isinstance(extra, dict):
+        return {str(k): str(v) for k, v in extra.items()}
+    errors: dict[str, str] = {}
+    for entry in extra or []:
+        if isinstance(entry, dict):
+            errors.setdefault(str(entry.get("key") or "body"), str(entry.get("message", "")))
+    return errors
 
 
 def _default_detail(status_code: int) -> str:
