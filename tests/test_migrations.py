@@ -75,3 +75,62 @@ def test_sqlite_pragmas(tmp_path: Any) -> None:
         return (*values, pool_size)
 
     assert asyncio.run(run()) == ("wal", 2, 1, 5000, 1)
+
+
+def test_idempotency_scope_migration_keeps_rows_and_references(tmp_path: Any) -> None:
+    """0003 rebuilds the submission table on SQLite (its unique constraint changes) under rows that a
+    rating references; keys entered by an account are scoped to it, the public's stay anonymous."""
+    from sqlalchemy import select, text
+
+    from qa_app.db import create_sessionmaker
+    from qa_app.events import RecordingPublisher
+    from qa_app.models import Role, Submission
+    from qa_app.services import intake
+    from qa_app.services.engines import ModerationEngines
+    from tests.factories import make_episode, make_user
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'data.sqlite3'}"
+    upgrade(url)
+
+    async def arrange() -> int:
+        engine = create_engine(url)
+        async with create_sessionmaker(engine)() as db:
+            operator = await make_user(db, "tongdai", Role.OPERATOR)
+            episode = await make_episode(db)
+            for key, actor in (("call-1001", operator), ("web-1", None)):
+                await intake.submit(
+                    db,
+                    ModerationEngines(),
+                    RecordingPublisher(),
+                    episode,
+                    intake.SubmissionForm(text=f"Câu hỏi về lệ phí trước bạ số {key}", idempotency_key=key),
+                    actor=actor,
+                )
+            first = await db.scalar(select(Submission).order_by(Submission.id))
+            assert first is not None
+            await db.execute(
+                text("INSERT INTO rating (question_id, submission_id, score, created_at) VALUES (:q, :s, 5, :t)"),
+                {"q": first.question_id, "s": first.id, "t": first.received_at},
+            )
+            await db.commit()
+            operator_id = operator.id
+        await engine.dispose()
+        return operator_id
+
+    async def scopes() -> list[tuple[str | None, str]]:
+        engine = create_engine(url)
+        async with engine.connect() as connection:
+            rows = await connection.execute(
+                text("SELECT idempotency_key, idempotency_scope FROM submission ORDER BY id")
+            )
+            result = [(r[0], r[1]) for r in rows]
+            assert (await connection.execute(text("SELECT count(*) FROM rating"))).scalar() == 1
+            assert (await connection.execute(text("PRAGMA foreign_key_check"))).all() == []
+        await engine.dispose()
+        return result
+
+    operator_id = asyncio.run(arrange())
+    downgrade(url, "0002")
+    upgrade(url)
+    assert asyncio.run(scopes()) == [("call-1001", f"user:{operator_id}"), ("web-1", "")]
+    assert _schema_diff(url) == []

@@ -36,14 +36,12 @@ async def test_list_open_episodes(client: AsyncTestClient[Litestar], tokens: dic
 async def test_public_web_submission_then_status(
     client: AsyncTestClient[Litestar], tokens: dict[str, str], db: Any
 ) -> None:
-    response = await client.post(
-        "/api/v1/episodes/ky-api/submissions",
-        json={"text": TEXT, "contact": "0912 345 678", "consent": True, "idempotency_key": "app-1"},
-    )
+    sent = {"text": TEXT, "contact": "0912 345 678", "consent": True, "idempotency_key": "app-1"}
+    response = await client.post("/api/v1/episodes/ky-api/submissions", json=sent)
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["tracking_code"].startswith("DH-") and body["status"] == "new" and body["question_id"] > 0
-    again = await client.post("/api/v1/episodes/ky-api/submissions", json={"text": TEXT, "idempotency_key": "app-1"})
+    again = await client.post("/api/v1/episodes/ky-api/submissions", json=sent)
     assert again.status_code == 201 and again.json()["tracking_code"] == body["tracking_code"]
     status = await client.get(f"/api/v1/submissions/{body['tracking_code']}")
     assert status.status_code == 200
