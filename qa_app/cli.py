@@ -70,6 +70,7 @@ def run(host: str | None, port: int | None, workers: int | None, reload: bool) -
         workers=workers or settings.workers,
         reload=reload,
         proxy_headers=True,
+        server_header=False,  # no "server: uvicorn" banner
         ws_max_size=64 * 1024,
         # Live fragments are small; compressing each one for each of thousands of sockets costs more CPU
         # than the bandwidth it saves (bench/fanout.py).

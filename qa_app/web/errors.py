@@ -39,13 +39,19 @@ def _is_api(request: Request[Any, Any, Any]) -> bool:
 
 
 def error_response(
-    request: Request[Any, Any, Any], status_code: int, message: str, extra: dict[str, Any] | None = None
+    request: Request[Any, Any, Any],
+    status_code: int,
+    message: str,
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Response[Any]:
+    """The error in the caller's form: JSON for the API (``{"error", "detail", "status", "errors"?}``,
+    documented as ``ErrorOut`` in ``qa_app.web.api``), a fragment for htmx, a page otherwise."""
     title = _titles().get(status_code, _titles()[400 if status_code < 500 else 500])
     if _is_api(request):
         body: dict[str, Any] = {"error": title, "detail": message or title, "status": status_code}
         body.update(extra or {})
-        return Response(content=body, status_code=status_code, media_type=MediaType.JSON)
+        return Response(content=body, status_code=status_code, media_type=MediaType.JSON, headers=headers)
     if request.headers.get("hx-request"):
         # htmx swaps nothing on 4xx/5xx by default; the page shows the message in its alert region.
         return render(
@@ -53,10 +59,14 @@ def error_response(
             "_error_fragment.html",
             {"title": title, "message": message},
             status_code=status_code,
-            headers={"HX-Retarget": "#alerts", "HX-Reswap": "innerHTML"},
+            headers={**(headers or {}), "HX-Retarget": "#alerts", "HX-Reswap": "innerHTML"},
         )
     return render(
-        request, "error.html", {"title": title, "message": message, "status_code": status_code}, status_code=status_code
+        request,
+        "error.html",
+        {"title": title, "message": message, "status_code": status_code},
+        status_code=status_code,
+        headers=headers,
     )
 
 
@@ -80,7 +90,8 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
             extra["errors"] = errors
     elif exc.extra and _is_api(request) and exc.status_code == 400:
         extra["errors"] = _field_errors(exc.extra)
-    return error_response(request, exc.status_code, detail, extra)
+    # e.g. Allow on a 405, Retry-After on a 503
+    return error_response(request, exc.status_code, detail, extra, headers=dict(exc.headers or {}))
 
 
 def _field_errors(extra: Any) -> dict[str, str]:
