@@ -33,6 +33,7 @@ INT_FORM_FIELDS = [
     "target_id",
     "episode_id",
     "question_id",
+    "order",
 ]
 INT_PATH = re.compile(r"\{(\w+):int\}")
 
