@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import uuid
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from qa_app.db import create_engine
 from qa_app.migrate import downgrade, upgrade
@@ -77,10 +83,32 @@ def test_sqlite_pragmas(tmp_path: Any) -> None:
     assert asyncio.run(run()) == ("wal", 2, 1, 5000, 1)
 
 
-def test_idempotency_scope_migration_keeps_rows_and_references(tmp_path: Any) -> None:
-    """0003 rebuilds the submission table on SQLite (its unique constraint changes) under rows that a
-    rating references; keys entered by an account are scoped to it, the public's stay anonymous."""
-    from sqlalchemy import select, text
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
+    """An empty database: a SQLite file, or a throwaway PostgreSQL database when the suite has one."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'data.sqlite3'}"
+        return
+    base = os.environ.get("QA_TEST_DATABASE_URL")
+    if not base:
+        pytest.skip("QA_TEST_DATABASE_URL is not set")
+    name = f"qa_mig_{uuid.uuid4().hex[:10]}"
+
+    async def admin(statement: str) -> None:
+        engine = create_async_engine(make_url(base).set(database="postgres"), isolation_level="AUTOCOMMIT")
+        async with engine.connect() as connection:
+            await connection.execute(text(statement))
+        await engine.dispose()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def test_idempotency_scope_migration_keeps_rows_and_references(empty_database: str) -> None:
+    """0003 changes the submission table's unique constraint (a table rebuild on SQLite) under rows that a
+    rating references, both ways; keys entered by an account are scoped to it, the public's stay anonymous."""
+    from sqlalchemy import select
 
     from qa_app.db import create_sessionmaker
     from qa_app.events import RecordingPublisher
@@ -89,7 +117,7 @@ def test_idempotency_scope_migration_keeps_rows_and_references(tmp_path: Any) ->
     from qa_app.services.engines import ModerationEngines
     from tests.factories import make_episode, make_user
 
-    url = f"sqlite+aiosqlite:///{tmp_path / 'data.sqlite3'}"
+    url = empty_database
     upgrade(url)
 
     async def arrange() -> int:
@@ -125,7 +153,8 @@ def test_idempotency_scope_migration_keeps_rows_and_references(tmp_path: Any) ->
             )
             result = [(r[0], r[1]) for r in rows]
             assert (await connection.execute(text("SELECT count(*) FROM rating"))).scalar() == 1
-            assert (await connection.execute(text("PRAGMA foreign_key_check"))).all() == []
+            if connection.dialect.name == "sqlite":
+                assert (await connection.execute(text("PRAGMA foreign_key_check"))).all() == []
         await engine.dispose()
         return result
 
