@@ -16,7 +16,7 @@ from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
@@ -42,6 +42,7 @@ from qa_app.timeutil import format_date, format_datetime, local_input_value
 from qa_app.web import errors as error_handlers
 from qa_app.web.admin import AdminController
 from qa_app.web.api import ApiController, StudioControlController
+from qa_app.web.apidocs import render_plugins
 from qa_app.web.auth import (
     API_PREFIX,
     SESSION_COOKIE,
@@ -52,6 +53,7 @@ from qa_app.web.auth import (
 )
 from qa_app.web.department import DepartmentController
 from qa_app.web.deps import provide_actor, provide_db, provide_runtime
+from qa_app.web.edge import BoundedRequest, edge_middleware, require_json
 from qa_app.web.intake import IntakeController
 from qa_app.web.live import (
     LivePublisher,
@@ -102,27 +104,36 @@ def locale_middleware(default_locale: str) -> Any:
     return factory
 
 
-def security_headers_middleware(app: ASGIApp) -> ASGIApp:
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await app(scope, receive, send)
-            return
+# Production runs behind a TLS proxy (README): browsers then never try plain HTTP for a year.
+STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
 
-        async def send_with_headers(message: Any) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                headers += [
-                    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
-                    (b"x-content-type-options", b"nosniff"),
-                    (b"referrer-policy", b"same-origin"),
-                    (b"x-frame-options", b"DENY"),
-                ]
-                message = {**message, "headers": headers}
-            await send(message)
 
-        await app(scope, receive, send_with_headers)
+def security_headers_middleware(production: bool) -> Any:
+    added = [
+        (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"same-origin"),
+        (b"x-frame-options", b"DENY"),
+    ]
+    if production:
+        added.append((b"strict-transport-security", STRICT_TRANSPORT_SECURITY.encode()))
 
-    return middleware
+    def factory(app: ASGIApp) -> ASGIApp:
+        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != "http":
+                await app(scope, receive, send)
+                return
+
+            async def send_with_headers(message: Any) -> None:
+                if message["type"] == "http.response.start":
+                    message = {**message, "headers": [*message.get("headers", []), *added]}
+                await send(message)
+
+            await app(scope, receive, send_with_headers)
+
+        return middleware
+
+    return factory
 
 
 def create_template_environment(settings: Settings) -> Environment:
@@ -175,7 +186,9 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None) -> Lit
     else:
         channels_backend = MemoryChannelsBackend()
         session_store: Any = (
-            MemoryStore() if settings.environment == "test" else FileStore(settings.var_dir / "sessions")
+            MemoryStore()
+            if settings.environment == "test"
+            else FileStore(settings.var_dir / "sessions", create_directories=True)
         )
         stores = {"sessions": session_store, "rate_limit": MemoryStore()}
         counter = MemoryCounter()
@@ -249,7 +262,12 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None) -> Lit
         cache_control=None,
         include_in_schema=False,
     )
-    api_router = Router(path="/api/v1", route_handlers=[ApiController, StudioControlController])
+    api_router = Router(
+        path="/api/v1",
+        route_handlers=[ApiController, StudioControlController],
+        before_request=require_json,
+        include_in_schema=True,  # the screens are not an API: only this router is documented
+    )
 
     app = Litestar(
         route_handlers=[
@@ -281,10 +299,11 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None) -> Lit
             "actor": Provide(provide_actor, sync_to_thread=False),
         },
         middleware=[
-            security_headers_middleware,
+            security_headers_middleware(settings.is_production),
             locale_middleware(settings.locale),
             session_config.middleware,
             DefineMiddleware(UserMiddleware, exclude=["^/static/", "^/healthz"]),
+            edge_middleware,
         ],
         csrf_config=csrf_config,
         stores=stores,
@@ -300,10 +319,20 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None) -> Lit
             title="qa_app API",
             version="1",
             path="/api/schema",
-            render_plugins=[ScalarRenderPlugin()],
+            render_plugins=render_plugins(settings),
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(
+                        type="http", scheme="bearer", description="A token from `qa-app tokens create`"
+                    )
+                }
+            ),
+            create_examples=False,
         ),
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
+        request_class=BoundedRequest,
+        include_in_schema=False,
         request_max_body_size=10 * 1024 * 1024,
         debug=settings.debug,
     )

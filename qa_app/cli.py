@@ -74,6 +74,7 @@ def run(host: str | None, port: int | None, workers: int | None, reload: bool) -
         # Never rewrite the client address from X-Forwarded-For here: the app reads it only from the
         # proxies listed in QA_TRUSTED_PROXIES (uvicorn's own default trusts any local peer).
         proxy_headers=False,
+        server_header=False,  # no "server: uvicorn" banner
         ws_max_size=64 * 1024,
         # Live fragments are small; compressing each one for each of thousands of sockets costs more CPU
         # than the bandwidth it saves (bench/fanout.py).

@@ -39,6 +39,9 @@ NAMING_CONVENTION = {
 
 # SQLite only makes INTEGER PRIMARY KEY an alias of the rowid; BigInteger ids elsewhere.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+# The largest integer every integer column of both databases holds (PostgreSQL INTEGER): what input
+# from outside may carry as an id, a version or a count (ids never come near it).
+MAX_INT = 2**31 - 1
 
 
 class Base(DeclarativeBase):
@@ -289,7 +292,11 @@ class Submission(Base):
 
     __tablename__ = "submission"
     __table_args__ = (
-        UniqueConstraint("episode_id", "idempotency_key", name="uq_submission_episode_idempotency"),
+        # A key belongs to its caller (an account, or the anonymous public); the key comes first so
+        # that the anonymous path's look-up across callers uses this index too.
+        UniqueConstraint(
+            "episode_id", "idempotency_key", "idempotency_scope", name="uq_submission_episode_idempotency_scope"
+        ),
         UniqueConstraint("episode_id", "fingerprint", name="uq_submission_episode_fingerprint"),
     )
 
@@ -312,6 +319,10 @@ class Submission(Base):
     raw_text: Mapped[str] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(64))
+    # Whose key: "user:<id>" for staff and integrations, "" for the anonymous public, "cli" for the command line.
+    idempotency_scope: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    # What was asked with the key (a digest of the cleaned submission): a repeat must ask the same.
+    request_hash: Mapped[str | None] = mapped_column(String(64))
     fingerprint: Mapped[str | None] = mapped_column(String(64))
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     contact_purged_at: Mapped[datetime | None]

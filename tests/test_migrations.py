@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import uuid
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from qa_app.db import create_engine
 from qa_app.migrate import downgrade, upgrade
@@ -75,3 +81,85 @@ def test_sqlite_pragmas(tmp_path: Any) -> None:
         return (*values, pool_size)
 
     assert asyncio.run(run()) == ("wal", 2, 1, 5000, 1)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
+    """An empty database: a SQLite file, or a throwaway PostgreSQL database when the suite has one."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'data.sqlite3'}"
+        return
+    base = os.environ.get("QA_TEST_DATABASE_URL")
+    if not base:
+        pytest.skip("QA_TEST_DATABASE_URL is not set")
+    name = f"qa_mig_{uuid.uuid4().hex[:10]}"
+
+    async def admin(statement: str) -> None:
+        engine = create_async_engine(make_url(base).set(database="postgres"), isolation_level="AUTOCOMMIT")
+        async with engine.connect() as connection:
+            await connection.execute(text(statement))
+        await engine.dispose()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def test_idempotency_scope_migration_keeps_rows_and_references(empty_database: str) -> None:
+    """0003 changes the submission table's unique constraint (a table rebuild on SQLite) under rows that a
+    rating references, both ways; keys entered by an account are scoped to it, the public's stay anonymous."""
+    from sqlalchemy import select
+
+    from qa_app.db import create_sessionmaker
+    from qa_app.events import RecordingPublisher
+    from qa_app.models import Role, Submission
+    from qa_app.services import intake
+    from qa_app.services.engines import ModerationEngines
+    from tests.factories import make_episode, make_user
+
+    url = empty_database
+    upgrade(url)
+
+    async def arrange() -> int:
+        engine = create_engine(url)
+        async with create_sessionmaker(engine)() as db:
+            operator = await make_user(db, "tongdai", Role.OPERATOR)
+            episode = await make_episode(db)
+            for key, actor in (("call-1001", operator), ("web-1", None)):
+                await intake.submit(
+                    db,
+                    ModerationEngines(),
+                    RecordingPublisher(),
+                    episode,
+                    intake.SubmissionForm(text=f"Câu hỏi về lệ phí trước bạ số {key}", idempotency_key=key),
+                    actor=actor,
+                )
+            first = await db.scalar(select(Submission).order_by(Submission.id))
+            assert first is not None
+            await db.execute(
+                text("INSERT INTO rating (question_id, submission_id, score, created_at) VALUES (:q, :s, 5, :t)"),
+                {"q": first.question_id, "s": first.id, "t": first.received_at},
+            )
+            await db.commit()
+            operator_id = operator.id
+        await engine.dispose()
+        return operator_id
+
+    async def scopes() -> list[tuple[str | None, str]]:
+        engine = create_engine(url)
+        async with engine.connect() as connection:
+            rows = await connection.execute(
+                text("SELECT idempotency_key, idempotency_scope FROM submission ORDER BY id")
+            )
+            result = [(r[0], r[1]) for r in rows]
+            assert (await connection.execute(text("SELECT count(*) FROM rating"))).scalar() == 1
+            if connection.dialect.name == "sqlite":
+                assert (await connection.execute(text("PRAGMA foreign_key_check"))).all() == []
+        await engine.dispose()
+        return result
+
+    operator_id = asyncio.run(arrange())
+    downgrade(url, "0002")
+    upgrade(url)
+    assert asyncio.run(scopes()) == [("call-1001", f"user:{operator_id}"), ("web-1", "")]
+    assert _schema_diff(url) == []

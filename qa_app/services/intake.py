@@ -11,6 +11,8 @@ import asyncio
 import contextlib
 import enum
 import hashlib
+import json
+import logging
 import re
 import unicodedata
 from collections import Counter as Tally
@@ -19,13 +21,14 @@ from datetime import datetime
 from typing import Any, Protocol, cast
 
 from sqlalchemy import Table, and_, bindparam, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from moderation import DuplicateIndex, Match, Prepared, Router, fold, mask_pii
 from qa_app.events import Publisher, QuestionChanged
 from qa_app.i18n import gettext as _
 from qa_app.models import (
+    MAX_INT,
     AuditEvent,
     Channel,
     Department,
@@ -47,7 +50,11 @@ from qa_app.services.tracking import new_tracking_code
 from qa_app.services.wards import wards_by_code
 from qa_app.timeutil import utcnow
 
+logger = logging.getLogger(__name__)
+
 MIN_TEXT, MAX_TEXT = 10, 2000
+# Whose idempotency keys (besides "user:<id>" for an account): the public's, the command line's.
+ANONYMOUS_SCOPE, TRUSTED_SCOPE = "", "cli"
 MAX_NAME, MAX_CONTACT, MAX_WARD_TEXT = 128, 255, 255
 CONSENT_VERSION = "2026-11"
 # Questions a citizen may see as "already asked" and join: moderated, not rejected, still current.
@@ -133,8 +140,24 @@ def _strip_format_chars(value: str) -> str:
     return "".join(ch for ch in value if unicodedata.category(ch) != "Cf")
 
 
+# C0 controls other than tab, line feed and carriage return, DEL, the C1 controls, and lone surrogates
+# (no database stores them; a JSON body can carry one as "\ud800"). NUL is among them, but question
+# texts refuse it with a message instead (see text_problem): it usually means a broken client.
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def strip_controls(value: str) -> str:
+    """``value`` without the characters of :data:`CONTROL_CHARS` (invisible, or unstorable)."""
+    return CONTROL_CHARS.sub("", value)
+
+
 def nfc(value: str | None) -> str:
-    return unicodedata.normalize("NFC", value or "")
+    """NFC, without control characters (NUL excepted: callers that refuse it look for it)."""
+    return unicodedata.normalize("NFC", CONTROL_CHARS.sub(_keep_nul, value or ""))
+
+
+def _keep_nul(match: re.Match[str]) -> str:
+    return match.group() if match.group() == "\x00" else ""
 
 
 def normalize_contact(value: str) -> str | None:
@@ -168,17 +191,15 @@ def clean(form: SubmissionForm, *, staff: bool) -> CleanSubmission:
     """Validate a submission form; raises InvalidInput with one Vietnamese message per field."""
     errors: dict[str, str] = {}
     text = nfc(form.text)
-    minimum = 1 if form.join_question_id and not text.strip() else MIN_TEXT
-    if form.join_question_id and not text.strip():
+    minimum = 1 if form.join_question_id is not None and not text.strip() else MIN_TEXT
+    if form.join_question_id is not None and not text.strip():
         text = ""
     elif problem := text_problem(text, minimum=minimum):
         errors["text"] = problem
-    name = _strip_format_chars(nfc(form.name)).strip()
-    if "\x00" in name:
-        errors["name"] = _("The name contains an invalid character.")
-    elif len(name) > MAX_NAME:
+    name = _strip_format_chars(nfc(form.name)).replace("\x00", "").strip()
+    if len(name) > MAX_NAME:
         errors["name"] = _("The name is too long (at most %(n)d characters).") % {"n": MAX_NAME}
-    contact_raw = _strip_format_chars(nfc(form.contact)).strip()
+    contact_raw = _strip_format_chars(nfc(form.contact)).replace("\x00", "").strip()
     contact = None
     if contact_raw:
         contact = normalize_contact(contact_raw) if len(contact_raw) <= MAX_CONTACT else None
@@ -186,18 +207,20 @@ def clean(form: SubmissionForm, *, staff: bool) -> CleanSubmission:
             errors["contact"] = _("Enter a phone number (e.g. 0903 123 456) or an e-mail address, or leave it empty.")
         elif not form.consent_contact:
             errors["consent_contact"] = _("To leave contact details, please agree to how they will be used.")
-    ward_code = form.ward_code.strip() or None
+    ward_code = strip_controls(form.ward_code).strip() or None
     if ward_code and ward_code not in wards_by_code():
         errors["ward_code"] = _("Choose your ward or commune from the list.")
-    ward_text = _strip_format_chars(nfc(form.ward_text)).strip()[:MAX_WARD_TEXT] or None
+    ward_text = _strip_format_chars(strip_controls(nfc(form.ward_text))).strip()[:MAX_WARD_TEXT] or None
+    if form.join_question_id is not None and not 1 <= form.join_question_id <= MAX_INT:
+        errors["join_question_id"] = _("This question can no longer be joined. Please send your own question.")
     try:
-        channel = Channel(form.channel or "web")
+        channel = Channel(strip_controls(form.channel).strip().lower() or "web")
     except ValueError:
         errors["channel"] = _("Unknown channel.")
         channel = Channel.OTHER
     if not staff and channel not in (Channel.WEB, Channel.API):
         errors["channel"] = _("Only staff and integrations may record other channels.")
-    key = form.idempotency_key.strip()[:64] or None
+    key = strip_controls(form.idempotency_key).strip()[:64] or None
     if errors:
         raise InvalidInput(errors)
     return CleanSubmission(
@@ -254,11 +277,24 @@ class Refusal(enum.Enum):
 
     NOT_ACCEPTING = "not_accepting"
     CANNOT_JOIN = "cannot_join"
+    KEY_REUSED = "key_reused"
+    UNSTORABLE = "unstorable"
 
 
 def _refusal_error(refusal: Refusal) -> DomainError:
     if refusal is Refusal.NOT_ACCEPTING:
         return Conflict(_("This episode is not accepting questions at the moment."))
+    if refusal is Refusal.KEY_REUSED:
+        return Conflict(
+            _(
+                "This submission key (idempotency key) was already used for a different request. Reload the "
+                "page (or use a new key) to send another question."
+            )
+        )
+    if refusal is Refusal.UNSTORABLE:
+        return InvalidInput(
+            {"form": _("This question could not be stored. Please check what you wrote and send it again.")}
+        )
     return NotFound(_("This question can no longer be joined. Please send your own question."))
 
 
@@ -280,6 +316,8 @@ class PendingSubmission:
     actor: User | None
     staff: bool
     consent_hash: str | None
+    scope: str = ""  # whose idempotency key: "user:<id>", ANONYMOUS_SCOPE or TRUSTED_SCOPE
+    request_hash: str = ""  # what was asked with the key
     fingerprint: str | None = None
     received_at: datetime | None = None
     join_question_id: int | None = None
@@ -294,20 +332,18 @@ class PendingSubmission:
     followers: list[PendingSubmission] = field(default_factory=list)  # same key, same batch
     result: SubmissionResult | None = None
     refusal: Refusal | None = None
+    error: Exception | None = None  # the database failed while writing it (not the item's fault)
 
-    def marks(self) -> list[tuple[str, int, str]]:
-        """What makes a repeat: the idempotency key and the import fingerprint."""
-        out = []
-        if self.data.idempotency_key:
-            out.append(("key", self.episode_id, self.data.idempotency_key))
-        if self.fingerprint:
-            out.append(("print", self.episode_id, self.fingerprint))
-        return out
+    @property
+    def key(self) -> tuple[int, str] | None:
+        """The idempotency key in its episode (whoever's it is)."""
+        return (self.episode_id, self.data.idempotency_key) if self.data.idempotency_key else None
 
     def reset(self) -> None:
-        """Forget what a failed attempt decided."""
+        """Forget what a failed attempt decided (the item is then written on its own)."""
         self.wording, self.matches, self.target, self.provisional, self.routes = "", [], None, None, []
         self.target_status, self.department_code, self.refusal = QuestionStatus.NEW, None, None
+        self.followers, self.result, self.error = [], None, None
 
 
 def pending(
@@ -328,6 +364,8 @@ def pending(
         data=data,
         actor=actor,
         staff=staff,
+        scope=f"user:{actor.id}" if actor is not None else (TRUSTED_SCOPE if trusted else ANONYMOUS_SCOPE),
+        request_hash=request_hash(data, form.join_question_id),
         # hashed here: the consent text is the one shown in this requester's language
         consent_hash=_consent_hash(data) if data.consent_contact or data.consent_name_on_air else None,
         fingerprint=form.fingerprint,
@@ -336,8 +374,27 @@ def pending(
     )
 
 
+def request_hash(data: CleanSubmission, join_question_id: int | None) -> str:
+    """A digest of what a submission asks (cleaned, so that a retry of the same request matches)."""
+    asked = [
+        data.text,
+        data.name,
+        data.ward_code,
+        data.ward_text,
+        data.contact,
+        data.consent_contact,
+        data.consent_name_on_air,
+        data.channel.value,
+        join_question_id,
+    ]
+    return hashlib.sha256(json.dumps(asked, ensure_ascii=False).encode()).hexdigest()
+
+
 def outcome(item: PendingSubmission) -> SubmissionResult:
-    """The item's result once its batch is written; raises its refusal (in the caller's language)."""
+    """The item's result once its batch is written; raises its refusal (in the caller's language), or
+    the database's error when the database failed."""
+    if item.error is not None:
+        raise item.error
     if item.refusal is not None:
         raise _refusal_error(item.refusal)
     assert item.result is not None, "the batch did not decide this item"
@@ -384,15 +441,65 @@ async def write_batch(
        voices (a plain UPDATE: a new voice must not bump the version a moderator holds), insert
        the submissions and their audit rows, commit.
     4. Give the provisional index entries their ids; tell the boards.
+
+    When anything fails before the commit, nothing of the attempt stays (rollback, provisional index
+    entries dropped) and every item is written again on its own: one bad item cannot fail the others.
+    An item that fails alone is refused; when the database itself is away, every item gets its error.
     """
-    fresh, episodes = await _read_phase(db, items)
-    if fresh:
-        await _write(db, engines, publisher, fresh, episodes, attempts)
+    try:
+        fresh, episodes = await _read_phase(db, items)
+        if fresh:
+            await _write(db, engines, publisher, fresh, episodes)
+    except Exception as exc:
+        with contextlib.suppress(Exception):
+            await db.rollback()  # _write rolled back already; a failed read leaves a transaction too
+        if database_unavailable(exc):
+            raise
+        if len(items) > 1:
+            logger.warning("a batch of %d submissions failed (%r): writing them one by one", len(items), exc)
+            await _one_by_one(db, engines, publisher, items, max(attempts - 1, 1))
+            return
+        item = items[0]
+        item.reset()
+        if isinstance(exc, IntegrityError) and attempts > 1:
+            # A key or an import row committed meanwhile by another worker, or (very rarely) a
+            # tracking code taken: the next attempt reads the first and draws a new code.
+            await write_batch(db, engines, publisher, [item], attempts=attempts - 1)
+            return
+        logger.error("a submission could not be stored", exc_info=exc)
+        item.refusal = Refusal.UNSTORABLE
+        return
     for item in items:
         for follower in item.followers:
-            follower.refusal = item.refusal
+            follower.refusal, follower.error = item.refusal, item.error
             if item.result is not None:
                 follower.result = replace(item.result, existing=True)
+
+
+async def _one_by_one(
+    db: AsyncSession,
+    engines: ModerationEngines,
+    publisher: Publisher,
+    items: list[PendingSubmission],
+    attempts: int,
+) -> None:
+    """Each item in a transaction of its own; a repeat (of a key or a file row) finds its first stored."""
+    for item in items:
+        item.reset()
+    for n, item in enumerate(items):
+        try:
+            await write_batch(db, engines, publisher, [item], attempts=attempts)
+        except Exception as exc:  # the database is away: the rest would wait for it in vain
+            for rest in items[n:]:
+                rest.error = exc
+            return
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """The database (not one submission) failed: lost connection, refused, locked, timed out."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, OperationalError | InterfaceError | OSError | TimeoutError)
 
 
 async def _read_phase(
@@ -414,11 +521,13 @@ async def _read_phase(
             live.append(item)
         else:
             item.refusal = Refusal.NOT_ACCEPTING
-    stored: dict[tuple[str, int, str], SubmissionResult] = {}
+    # Stored under the same key (by any caller) or the same import row.
+    by_key: dict[tuple[int, str], list[tuple[str, str | None, SubmissionResult]]] = {}
+    by_print: dict[tuple[int, str], SubmissionResult] = {}
     conditions = []
     for episode_id in {i.episode_id for i in live}:
-        keys = [m[2] for i in live for m in i.marks() if m[0] == "key" and m[1] == episode_id]
-        prints = [m[2] for i in live for m in i.marks() if m[0] == "print" and m[1] == episode_id]
+        keys = {i.data.idempotency_key for i in live if i.episode_id == episode_id and i.data.idempotency_key}
+        prints = {i.fingerprint for i in live if i.episode_id == episode_id and i.fingerprint}
         if keys:
             conditions.append(and_(Submission.episode_id == episode_id, Submission.idempotency_key.in_(keys)))
         if prints:
@@ -428,6 +537,8 @@ async def _read_phase(
             select(
                 Submission.episode_id,
                 Submission.idempotency_key,
+                Submission.idempotency_scope,
+                Submission.request_hash,
                 Submission.fingerprint,
                 Submission.tracking_code,
                 Submission.question_id,
@@ -442,21 +553,61 @@ async def _read_phase(
             joined = row.original_question_id != row.question_id or row.submission_count > 1
             result = SubmissionResult(row.tracking_code, row.question_id, row.status, joined, existing=True)
             if row.idempotency_key:
-                stored[("key", row.episode_id, row.idempotency_key)] = result
+                by_key.setdefault((row.episode_id, row.idempotency_key), []).append(
+                    (row.idempotency_scope, row.request_hash, result)
+                )
             if row.fingerprint:
-                stored[("print", row.episode_id, row.fingerprint)] = result
+                by_print[(row.episode_id, row.fingerprint)] = result
     fresh: list[PendingSubmission] = []
-    leaders: dict[tuple[str, int, str], PendingSubmission] = {}
+    key_leaders: dict[tuple[int, str], dict[str, PendingSubmission]] = {}  # key -> scope -> first item
+    print_leaders: dict[tuple[int, str], PendingSubmission] = {}
     for item in live:
-        marks = item.marks()
-        if hit := next((stored[m] for m in marks if m in stored), None):
-            item.result = hit
-        elif leader := next((leaders[m] for m in marks if m in leaders), None):
-            leader.followers.append(item)
-        else:
-            leaders.update(dict.fromkeys(marks, item))
-            fresh.append(item)
+        key = item.key
+        printed = (item.episode_id, item.fingerprint) if item.fingerprint else None
+        if key is not None and key in by_key:
+            decided = _repeat_of_stored(item, by_key[key])
+            if decided is not None:
+                item.result, item.refusal = decided
+                continue
+        if printed is not None and printed in by_print:
+            item.result = by_print[printed]
+            continue
+        if key is not None and key in key_leaders:
+            leader = key_leaders[key].get(item.scope)
+            if leader is not None and leader.request_hash == item.request_hash:
+                leader.followers.append(item)
+                continue
+            if leader is not None or item.scope == ANONYMOUS_SCOPE:
+                item.refusal = Refusal.KEY_REUSED
+                continue
+        if printed is not None and printed in print_leaders:
+            print_leaders[printed].followers.append(item)
+            continue
+        if key is not None:
+            key_leaders.setdefault(key, {})[item.scope] = item
+        if printed is not None:
+            print_leaders[printed] = item
+        fresh.append(item)
     return fresh, accepting
+
+
+def _repeat_of_stored(
+    item: PendingSubmission, stored: list[tuple[str, str | None, SubmissionResult]]
+) -> tuple[SubmissionResult | None, Refusal | None] | None:
+    """What a stored submission with the item's idempotency key decides: the stored answer when the
+    same caller asked the same; a refusal when the key is another caller's or asked something else;
+    None when the key is free for this caller.
+
+    Each account has keys of its own, so that nobody can take an integration's next key before it;
+    the anonymous public shares one space, where a key also may not be one an account used."""
+    for scope, asked, result in stored:
+        if scope == item.scope:
+            # a row stored before requests were hashed answers any repeat of its key
+            same = asked is None or asked == item.request_hash
+            return (result, None) if same else (None, Refusal.KEY_REUSED)
+    if item.scope == ANONYMOUS_SCOPE:
+        return None, Refusal.KEY_REUSED
+    return None
 
 
 async def _write(
@@ -465,8 +616,9 @@ async def _write(
     publisher: Publisher,
     items: list[PendingSubmission],
     episodes: dict[int, Any],
-    attempts: int,
 ) -> None:
+    """Decide and write ``items`` in one transaction (see :func:`write_batch`); raises, with nothing
+    left behind, when anything fails before the commit. Nothing after the commit raises."""
     indexes = {
         episode_id: await engines.index_for(db, episodes[episode_id]) for episode_id in {i.episode_id for i in items}
     }
@@ -475,20 +627,27 @@ async def _write(
     await db.commit()
 
     now = utcnow()
+    batch_keys: set[int] = set()  # provisional keys of this batch's new questions
     try:
         for n, item in enumerate(items):
             index = indexes[item.episode_id]
             item.wording = public_wording(item.data.text) if item.data.text else ""
             if item.join_question_id is not None:
+                # validated (1..MAX_INT) by clean(); checked again: a negative id is a provisional key
+                if not 1 <= item.join_question_id <= MAX_INT:
+                    item.refusal = Refusal.CANNOT_JOIN
+                    continue
                 item.target = item.join_question_id
             else:
                 prepared = index.prepare(item.wording)
-                item.matches = index.candidates(prepared, limit=5)
+                # a provisional key is a batch-mate's, or a leftover of a failed batch (never joined)
+                item.matches = [m for m in index.candidates(prepared, limit=5) if _usable(m, batch_keys)]
                 best = item.matches[0] if item.matches else None
                 if best is not None and best.score >= index.auto_merge_threshold:
                     item.target = cast(int, best.key)
                 else:
                     _make_new(engines, index, router, item, prepared)
+                    batch_keys.add(cast(int, item.provisional))
             if n % 8 == 7:
                 await asyncio.sleep(0)  # a long burst must not stall the other requests for long
         await _check_targets(db, engines, indexes, router, items)
@@ -537,33 +696,37 @@ async def _write(
                 ],
             )
         await db.commit()
-    except IntegrityError:
-        # An idempotency key or import row committed meanwhile by another worker, or (very rarely) a
-        # tracking code taken: each item again on its own, so that one repeat does not fail the rest.
-        await _undo(db, engines, indexes, items)
-        if attempts <= 1:
-            raise
-        for item in items:
-            item.reset()
-            await write_batch(db, engines, publisher, [item], attempts=attempts - 1)
-        return
     except BaseException:
         await _undo(db, engines, indexes, items)
         raise
 
-    for item in created:
-        engines.adopt(indexes[item.episode_id], cast(int, item.provisional), ids[cast(int, item.provisional)])
+    # Committed: from here on nothing may raise (the caller would write the items again).
     for item, row, question_id in zip(writing, rows, question_ids, strict=True):
-        joined = item.target is not None
-        item.result = SubmissionResult(row["tracking_code"], question_id, item.target_status, joined=joined)
-        await publisher.publish(
-            QuestionChanged(
-                episode_id=item.episode_id,
-                question_id=question_id,
-                action="joined" if joined else "submitted",
-                department_code=item.department_code,
+        item.result = SubmissionResult(row["tracking_code"], question_id, item.target_status, item.target is not None)
+    for item in created:
+        index = indexes[item.episode_id]
+        try:
+            engines.adopt(index, cast(int, item.provisional), ids[cast(int, item.provisional)])
+        except Exception:
+            logger.exception("could not re-key a new question in the duplicate index; rebuilding it")
+            engines.forget_episode(item.episode_id)
+    for item, question_id in zip(writing, question_ids, strict=True):
+        try:
+            await publisher.publish(
+                QuestionChanged(
+                    episode_id=item.episode_id,
+                    question_id=question_id,
+                    action="joined" if item.target is not None else "submitted",
+                    department_code=item.department_code,
+                )
             )
-        )
+        except Exception:  # the boards re-sync; the submission is stored
+            logger.exception("could not tell the boards about question %s", question_id)
+
+
+def _usable(match: Match, batch_keys: set[int]) -> bool:
+    key = cast(int, match.key)
+    return key > 0 or key in batch_keys
 
 
 def _make_new(
@@ -686,6 +849,8 @@ def _submission_row(item: PendingSubmission, question_id: int, now: datetime) ->
         "raw_text": data.text,
         "received_at": item.received_at or now,
         "idempotency_key": data.idempotency_key,
+        "idempotency_scope": item.scope,
+        "request_hash": item.request_hash or None,
         "fingerprint": item.fingerprint,
         "entered_by_id": item.actor.id if item.actor else None,
     }

@@ -1,43 +1,96 @@
 """JSON API for the hotline system, fanpage tools and studio control surfaces (``/api/v1``).
 
 Bearer tokens from ``qa-app tokens create``; the public ``web`` channel needs none but is rate-limited.
-Errors are JSON with a Vietnamese ``detail``; bad input never yields a 500.
+Errors are JSON with a Vietnamese ``detail`` (:class:`ErrorOut`, see ``qa_app.web.errors``); bad input
+never yields a 500. Every operation documents each status it can answer, and every time is UTC with its
+offset: the OpenAPI schema is checked against the running server (tests/web/test_openapi_contract.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
+from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody
+from msgspec import Meta, Struct
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qa_app.i18n import gettext as _
-from qa_app.models import Channel, Role, User
+from qa_app.models import MAX_INT, Channel, Role, User
 from qa_app.runtime import Runtime
 from qa_app.services import citizen_status, intake
 from qa_app.services import episodes as episode_service
 from qa_app.services import rundown as rundown_service
 from qa_app.services.errors import NotFound, PermissionDenied
+from qa_app.timeutil import as_utc
 from qa_app.web.auth import client_ip, guess, runtime_of
 from qa_app.web.deps import Db, OptionalActor, RuntimeDep
 
 
 @dataclass
-class SubmissionIn:
-    """A question sent by an integration or a citizen's app."""
+class ErrorOut:
+    """Every error of the API: ``detail`` says what to do, in the caller's language (Vietnamese by default)."""
 
-    text: str
-    name: str | None = None
-    ward: str | None = None
-    contact: str | None = None
-    channel: str | None = None
-    consent: bool = False
+    error: str
+    detail: str
+    status: int
+    errors: dict[str, str] | None = None  # what is wrong, by field (validation errors only)
+
+
+_ERRORS = {
+    400: "The body is not valid JSON, nests too deeply, or a field has the wrong type (`errors` by field)",
+    401: "A bearer token is needed (or the one given is not valid)",
+    403: "The token's account may not do this",
+    404: "No such episode, question or tracking code",
+    409: "The state does not allow it (episode not accepting, nothing on air…), or the idempotency key was "
+    "already used by another caller or for another request",
+    415: "The body must be sent as `application/json`",
+    422: "A field is not acceptable (`errors` by field)",
+    429: "Too many requests from this connection or with this contact: try again later",
+    503: "The service is overloaded or its database is unreachable: send again in a few seconds",
+}
+
+
+def errors(*codes: int) -> dict[int, ResponseSpec]:
+    """The documented error responses of an operation (always with 503: the database may be away)."""
+    return {
+        code: ResponseSpec(data_container=ErrorOut, description=_ERRORS[code], generate_examples=False)
+        for code in (*codes, 503)
+    }
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """SQLite returns naive datetimes (stored as UTC): every time leaves with its offset."""
+    return as_utc(value) if value is not None else None
+
+
+def _described(text: str) -> Meta:
+    return Meta(description=text)
+
+
+class SubmissionIn(Struct):
+    """A question sent by an integration or a citizen's app. The rules that JSON Schema cannot say are
+    checked by the intake and refused with 422 and a message by field."""
+
+    text: Annotated[str, _described("The question: 10 to 2,000 characters, with words (not only symbols)")]
+    name: Annotated[str | None, _described("The citizen's name, at most 128 characters")] = None
+    ward: Annotated[str | None, _described("A ward or commune: its code (e.g. 26734) or its name")] = None
+    contact: Annotated[str | None, _described("A Vietnamese phone number or an e-mail address; needs `consent`")] = None
+    channel: Annotated[
+        str | None,
+        _described("web (default without a token), api (default with one), phone, email, letter, social, import"),
+    ] = None
+    consent: Annotated[bool, _described("The citizen agreed to how the contact details are used")] = False
     consent_name_on_air: bool = False
-    idempotency_key: str | None = None
+    idempotency_key: Annotated[
+        str | None, _described("Makes retries safe (at most 64 characters; see the operation)")
+    ] = None
 
 
 @dataclass
@@ -82,10 +135,12 @@ class ApiController(Controller):
     path = "/"
     tags = ["intake"]  # noqa: RUF012
 
-    @get("/episodes", name="api_list_episodes", summary="Episodes open for questions or on air")
+    @get("/episodes", name="api_list_episodes", summary="Episodes open for questions or on air", responses=errors())
     async def list_episodes(self, db: Db) -> list[EpisodeOut]:
         episodes = await episode_service.list_episodes(db, episode_service.ACCEPTING_STATUSES)
-        return [EpisodeOut(e.slug, e.title, e.theme, e.status.value, e.air_start, e.air_end) for e in episodes]
+        return [
+            EpisodeOut(e.slug, e.title, e.theme, e.status.value, utc(e.air_start), utc(e.air_end)) for e in episodes
+        ]
 
     @post(
         "/episodes/{slug:str}/submissions",
@@ -93,9 +148,13 @@ class ApiController(Controller):
         summary="Send a question",
         description=(
             "Public for channel `web` (rate-limited per IP and per contact); other channels need a bearer "
-            "token of an operator or moderator account. `idempotency_key` makes retries safe."
+            "token of an operator or moderator account. `idempotency_key` makes retries safe: the same caller "
+            "sending the same request again gets the same tracking code; a key is an account's own (with a "
+            "token) or, without one, bound to the request it first came with (409 otherwise)."
         ),
         status_code=201,
+        responses=errors(400, 401, 403, 404, 409, 415, 422, 429),
+        security=[{}, {"bearer": []}],  # a token is optional for the web channel
     )
     async def create_submission(
         self,
@@ -128,8 +187,8 @@ class ApiController(Controller):
         )
         if actor is not None and staff is None:
             raise PermissionDenied(_("This token may not send questions."))
+        contact = intake.normalize_contact(data.contact) if data.contact else None
         if staff is None:
-            contact = intake.normalize_contact(data.contact) if data.contact else None
             await intake.check_rate_limits(
                 runtime.counter,
                 ip=client_ip(request),
@@ -155,7 +214,12 @@ class ApiController(Controller):
             )
         return SubmissionOut(result.tracking_code, result.question_id, result.status.value)
 
-    @get("/submissions/{code:str}", name="api_submission_status", summary="Status and published answer")
+    @get(
+        "/submissions/{code:str}",
+        name="api_submission_status",
+        summary="Status and published answer",
+        responses=errors(404, 429),
+    )
     async def submission_status(
         self, request: Request[Any, Any, Any], db: Db, code: FromPath[str]
     ) -> SubmissionStatusOut:
@@ -172,7 +236,7 @@ class ApiController(Controller):
                 status.answer.official_name,
                 status.answer.official_title,
                 status.answer.department_name,
-                status.answer.published_at,
+                utc(status.answer.published_at),
             )
         return SubmissionStatusOut(
             tracking_code=status.tracking_code,
@@ -182,7 +246,7 @@ class ApiController(Controller):
             % {"department": status.department_name or _("the responsible department")},
             department=status.department_name,
             question=status.public_text,
-            received_at=status.received_at,
+            received_at=as_utc(status.received_at),
             answer=answer,
         )
 
@@ -199,9 +263,9 @@ class RundownEntryOut:
     official: str | None
 
 
-@dataclass
-class OnAirIn:
-    question_id: int
+class OnAirIn(Struct):
+    # a Struct, not a dataclass: Litestar documents a Struct field's bounds in the schema
+    question_id: Annotated[int, Meta(ge=1, le=MAX_INT)]
 
 
 @dataclass
@@ -219,11 +283,18 @@ def _producer(actor: User | None) -> User:
     return actor
 
 
+def requires_producer_token(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler) -> None:
+    """A guard: who may control the studio is decided before the body is read (401 before 400)."""
+    _producer(connection.scope.get("user"))
+
+
 class StudioControlController(Controller):
     """The studio control surface: the same services as the producer's screen, the same events."""
 
     path = "/episodes/{slug:str}"
     tags = ["studio control"]  # noqa: RUF012
+    security = [{"bearer": []}]  # noqa: RUF012
+    guards = [requires_producer_token]  # noqa: RUF012
 
     async def _state(self, db: Any, episode_id: int, slug: str) -> OnAirOut:
         from qa_app.models import Episode
@@ -235,7 +306,12 @@ class StudioControlController(Controller):
             "on_air" if episode and episode.on_air_question_id else "idle",
         )
 
-    @get("/rundown", name="api_rundown", summary="The rundown in order, with the question on air")
+    @get(
+        "/rundown",
+        name="api_rundown",
+        summary="The rundown in order, with the question on air",
+        responses=errors(401, 403, 404),
+    )
     async def rundown(self, db: Db, actor: OptionalActor, slug: FromPath[str]) -> list[RundownEntryOut]:
         _producer(actor)
         episode = await episode_service.get_episode_by_slug(db, slug)
@@ -256,7 +332,13 @@ class StudioControlController(Controller):
             )
         return result
 
-    @post("/on-air", name="api_put_on_air", summary="Put a question on air", status_code=200)
+    @post(
+        "/on-air",
+        name="api_put_on_air",
+        summary="Put a question on air",
+        status_code=200,
+        responses=errors(400, 401, 403, 404, 409, 415),
+    )
     async def put_on_air(
         self, db: Db, runtime: RuntimeDep, actor: OptionalActor, slug: FromPath[str], data: JSONBody[OnAirIn]
     ) -> OnAirOut:
@@ -271,6 +353,7 @@ class StudioControlController(Controller):
         name="api_next_on_air",
         summary="Mark the question on air answered, put the next on air",
         status_code=200,
+        responses=errors(401, 403, 404, 409),
     )
     async def next_on_air(self, db: Db, runtime: RuntimeDep, actor: OptionalActor, slug: FromPath[str]) -> OnAirOut:
         producer = _producer(actor)
@@ -279,7 +362,13 @@ class StudioControlController(Controller):
         await rundown_service.next_on_air(db, producer, runtime.publisher, episode_id)
         return await self._state(db, episode_id, slug)
 
-    @post("/on-air/done", name="api_done_on_air", summary="Mark the question on air answered", status_code=200)
+    @post(
+        "/on-air/done",
+        name="api_done_on_air",
+        summary="Mark the question on air answered",
+        status_code=200,
+        responses=errors(401, 403, 404, 409),
+    )
     async def done_on_air(self, db: Db, runtime: RuntimeDep, actor: OptionalActor, slug: FromPath[str]) -> OnAirOut:
         producer = _producer(actor)
         episode = await episode_service.get_episode_by_slug(db, slug)

@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import quote
 
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, NotAuthorizedException
+from litestar.exceptions import ClientException, HTTPException, NotAuthorizedException, ValidationException
 
 from qa_app.i18n import gettext as _
 from qa_app.services.errors import DomainError, InvalidInput
@@ -26,6 +26,7 @@ def _titles() -> dict[int, str]:
         405: _("This action is not allowed here"),
         409: _("Someone else changed this first"),
         413: _("What you sent is too large"),
+        415: _("This content type is not accepted"),
         422: _("Please check what you entered"),
         429: _("Too many requests"),
         500: _("Something went wrong on our side"),
@@ -38,13 +39,19 @@ def _is_api(request: Request[Any, Any, Any]) -> bool:
 
 
 def error_response(
-    request: Request[Any, Any, Any], status_code: int, message: str, extra: dict[str, Any] | None = None
+    request: Request[Any, Any, Any],
+    status_code: int,
+    message: str,
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Response[Any]:
+    """The error in the caller's form: JSON for the API (``{"error", "detail", "status", "errors"?}``,
+    documented as ``ErrorOut`` in ``qa_app.web.api``), a fragment for htmx, a page otherwise."""
     title = _titles().get(status_code, _titles()[400 if status_code < 500 else 500])
     if _is_api(request):
         body: dict[str, Any] = {"error": title, "detail": message or title, "status": status_code}
         body.update(extra or {})
-        return Response(content=body, status_code=status_code, media_type=MediaType.JSON)
+        return Response(content=body, status_code=status_code, media_type=MediaType.JSON, headers=headers)
     if request.headers.get("hx-request"):
         # htmx swaps nothing on 4xx/5xx by default; the page shows the message in its alert region.
         return render(
@@ -52,10 +59,14 @@ def error_response(
             "_error_fragment.html",
             {"title": title, "message": message},
             status_code=status_code,
-            headers={"HX-Retarget": "#alerts", "HX-Reswap": "innerHTML"},
+            headers={**(headers or {}), "HX-Retarget": "#alerts", "HX-Reswap": "innerHTML"},
         )
     return render(
-        request, "error.html", {"title": title, "message": message, "status_code": status_code}, status_code=status_code
+        request,
+        "error.html",
+        {"title": title, "message": message, "status_code": status_code},
+        status_code=status_code,
+        headers=headers,
     )
 
 
@@ -70,9 +81,28 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
     if detail and detail == _default_detail(exc.status_code):
         detail = ""
     extra: dict[str, Any] = {}
-    if exc.extra and _is_api(request) and exc.status_code == 400:
-        extra["errors"] = exc.extra
-    return error_response(request, exc.status_code, detail, extra)
+    if type(exc) in (ClientException, ValidationException):
+        # Litestar's words (malformed JSON, a field of the wrong type): ours for people, its own for
+        # the integrator, by field, in the same shape as our validation errors.
+        errors = _field_errors(exc.extra) or ({"body": detail} if detail else {})
+        detail = _("Some of what was sent is not valid (see the fields listed).") if errors else ""
+        if _is_api(request) and errors:
+            extra["errors"] = errors
+    elif exc.extra and _is_api(request) and exc.status_code == 400:
+        extra["errors"] = _field_errors(exc.extra)
+    # e.g. Allow on a 405, Retry-After on a 503
+    return error_response(request, exc.status_code, detail, extra, headers=dict(exc.headers or {}))
+
+
+def _field_errors(extra: Any) -> dict[str, str]:
+    """Litestar's ``[{"key", "message", "source"}]`` as ``{field: message}``."""
+    if isinstance(extra, dict):
+        return {str(k): str(v) for k, v in extra.items()}
+    errors: dict[str, str] = {}
+    for entry in extra or []:
+        if isinstance(entry, dict):
+            errors.setdefault(str(entry.get("key") or "body"), str(entry.get("message", "")))
+    return errors
 
 
 def _default_detail(status_code: int) -> str:

@@ -1,4 +1,5 @@
-"""Small helpers to read HTML forms: every value NFC-normalised and stripped of NUL."""
+"""Small helpers to read HTML forms: every value NFC-normalised, without NUL or other control characters,
+and integers within what the database can hold."""
 
 from __future__ import annotations
 
@@ -6,38 +7,36 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
+from qa_app.models import MAX_INT
+from qa_app.services.intake import strip_controls
+from qa_app.web.edge import MIN_INT, parse_int
+
 
 def clean_text(value: Any) -> str:
-    """A form value as NFC text; NUL bytes (refused by PostgreSQL) removed."""
+    """A form value as NFC text; NUL and other control characters (refused by PostgreSQL, invisible
+    on screen) removed."""
     if value is None:
         return ""
-    return unicodedata.normalize("NFC", str(value)).replace("\x00", "")
+    return unicodedata.normalize("NFC", strip_controls(str(value)))
 
 
 def field(form: Mapping[str, Any], name: str) -> str:
     return clean_text(form.get(name, "")).strip()
 
 
-def int_field(form: Mapping[str, Any], name: str, default: int | None = None) -> int | None:
-    value = field(form, name)
-    if not value:
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        return default
+def int_field(
+    form: Mapping[str, Any], name: str, default: int | None = None, *, minimum: int = MIN_INT, maximum: int = MAX_INT
+) -> int | None:
+    """An integer field; ``default`` when it is missing, not a number, or out of range."""
+    value = parse_int(field(form, name), minimum=minimum, maximum=maximum)
+    return default if value is None else value
 
 
 def checkbox(form: Mapping[str, Any], name: str) -> bool:
     return field(form, name) in {"on", "1", "true", "yes"}
 
 
-def int_list(form: Any, name: str) -> list[int]:
+def int_list(form: Any, name: str, *, minimum: int = 1) -> list[int]:
+    """Every value of a repeated field that is a number in range (ids by default); others are skipped."""
     values = form.getall(name, []) if hasattr(form, "getall") else [form.get(name)]
-    result = []
-    for value in values:
-        try:
-            result.append(int(value))
-        except (TypeError, ValueError):
-            continue
-    return result
+    return [number for value in values if (number := parse_int(value, minimum=minimum)) is not None]

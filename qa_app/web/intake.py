@@ -20,7 +20,8 @@ from qa_app.services.tracking import new_tracking_code, normalize_tracking_code
 from qa_app.services.wards import search_wards, wards_by_code
 from qa_app.web.auth import client_ip, guess
 from qa_app.web.deps import Db, RuntimeDep
-from qa_app.web.forms import checkbox, clean_text, field, int_field
+from qa_app.web.edge import parse_int
+from qa_app.web.forms import checkbox, clean_text, field
 from qa_app.web.rendering import render
 
 logger = logging.getLogger("qa_app.intake")
@@ -40,8 +41,15 @@ def submission_form(form: Any) -> intake.SubmissionForm:
         consent_name_on_air=checkbox(form, "consent_name_on_air"),
         channel=field(form, "channel") or "web",
         idempotency_key=field(form, "idempotency_key"),
-        join_question_id=int_field(form, "join_question_id"),
+        join_question_id=_join_id(field(form, "join_question_id")),
     )
+
+
+def _join_id(value: str) -> int | None:
+    """The question a citizen joins: absent, an id, or 0 (refused by the intake) when it is no id."""
+    if not value:
+        return None
+    return parse_int(value, minimum=1) or 0
 
 
 class IntakeController(Controller):

@@ -36,6 +36,7 @@ from qa_app.services.presence import Presence
 from qa_app.timeutil import as_utc, to_local, utcnow
 from qa_app.web.auth import SESSION_COOKIE, runtime_of
 from qa_app.web.board import card_context
+from qa_app.web.edge import parse_int
 from qa_app.web.moderation import filters_from
 from qa_app.web.rendering import render_string
 
@@ -512,9 +513,9 @@ async def moderation_socket(socket: WebSocket[Any, Any, Any], episode_id: FromPa
         ward=params.get("ward", ""),
         q=params.get("q", ""),
         sort=params.get("sort", "priority"),
-        page=int(params.get("page", "1") or 1) if params.get("page", "1").isdigit() else 1,
+        page=parse_int(params.get("page", ""), minimum=1) or 1,
     )
-    single = params.get("question", "")
+    single = parse_int(params.get("question", ""), minimum=1)  # one card, or the queue page
 
     async def snapshot() -> str:
         token = current_locale.set(locale)
@@ -529,8 +530,8 @@ async def moderation_socket(socket: WebSocket[Any, Any, Any], episode_id: FromPa
                         block="counters",
                     )
                 ]
-                if single.isdigit():
-                    parts.append(await board_card_html(db, environment, runtime.presence, int(single)))
+                if single is not None:
+                    parts.append(await board_card_html(db, environment, runtime.presence, single))
                 else:
                     page = await queue_service.queue_page(db, episode_id, filters)
                     context = await board_context(db, runtime.presence, [c.question.id for c in page.cards])

@@ -19,6 +19,7 @@ from qa_app.services import rundown as rundown_service
 from qa_app.services.errors import DomainError, InvalidInput, NotFound
 from qa_app.web.auth import guess, requires
 from qa_app.web.deps import Actor, Db, RuntimeDep
+from qa_app.web.edge import parse_int
 from qa_app.web.forms import field, int_field
 from qa_app.web.rendering import render
 
@@ -125,7 +126,7 @@ class ProducerController(Controller):
     ) -> Response[Any]:
         """Drag and drop sends the whole order."""
         form = await request.form()
-        order = [int(v) for v in field(form, "order").split(",") if v.strip().isdigit()]
+        order = [n for v in field(form, "order").split(",") if (n := parse_int(v, minimum=1)) is not None]
         return await self._act(
             request,
             db,

@@ -18,7 +18,7 @@ from qa_app.models import AuditEvent, EpisodeStatus, Question, QuestionStatus, S
 from qa_app.services import engines as engines_module
 from qa_app.services import intake
 from qa_app.services.engines import ModerationEngines
-from qa_app.services.errors import Conflict, NotFound
+from qa_app.services.errors import Conflict, InvalidInput, NotFound
 from qa_app.services.intake_writer import EpisodeRef, IntakeWriter
 from qa_app.settings import Settings
 from tests.factories import import_departments, make_episode
@@ -222,26 +222,76 @@ async def test_a_batch_mate_is_suggested_by_its_new_id(
     assert question is not None and question.duplicate_suggestions == [[first.question_id, 50.0]]
 
 
-async def test_a_batch_that_fails_midway_leaves_no_trace(
+async def test_an_item_that_fails_the_batch_fails_alone(
     db: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Any failure (not only a constraint): the batch leaves no trace (no row, no provisional index
+    entry), then each item is written on its own; only the one that fails is refused."""
     await import_departments(db)
     episode = await make_episode(db)
     episode_id = episode.id
     engines = ModerationEngines()
     items = [intake.pending(episode, intake.SubmissionForm(text=t)) for t in DISTINCT[:3]]
-    real_wording, calls = intake.public_wording, []
+    real_wording = intake.public_wording
 
     def failing_wording(text: str) -> str:
-        calls.append(text)
-        if len(calls) == 3:
+        if text == DISTINCT[1]:
             raise RuntimeError("injected failure")
         return real_wording(text)
 
     monkeypatch.setattr(intake, "public_wording", failing_wording)
+    publisher = RecordingPublisher()
     async with sessionmaker() as own:
-        with pytest.raises(RuntimeError):
-            await intake.write_batch(own, engines, RecordingPublisher(), items)
+        await intake.write_batch(own, engines, publisher, items)
+    first, third = intake.outcome(items[0]), intake.outcome(items[2])
+    with pytest.raises(InvalidInput):
+        intake.outcome(items[1])
     index = await engines.index_for(db, EpisodeRefSettings(episode_id))
-    assert len(index) == 0, "the first two were indexed provisionally, then dropped"
-    assert await _count(db, Submission, Submission.episode_id == episode_id) == 0
+    assert sorted(index._texts) == sorted([first.question_id, third.question_id]), "no provisional key left"
+    assert await _count(db, Submission, Submission.episode_id == episode_id) == 2
+    assert await _count(db, AuditEvent, AuditEvent.action == "submission.create") == 2
+    assert len(publisher.events) == 2
+
+
+async def test_a_failed_batch_keeps_repeats_and_merges_right(
+    db: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A repeat of a key in the batch follows its first again after the retry (one row, one code); a
+    variant that had joined a batch-mate's new question still joins it; the bad item fails alone, and
+    the question it had started provisionally is not joined by anyone."""
+    await import_departments(db)
+    episode = await make_episode(db)
+    episode_id = episode.id
+    engines = ModerationEngines()
+    bad_text = DISTINCT[4]
+    forms = [
+        intake.SubmissionForm(text=FLOOD, idempotency_key="same"),
+        intake.SubmissionForm(text=FLOOD, idempotency_key="same"),  # a double click
+        intake.SubmissionForm(text=FLOOD_VARIANTS[1], idempotency_key="variant"),  # joins the first
+        intake.SubmissionForm(text=bad_text, idempotency_key="bad"),
+        intake.SubmissionForm(text=bad_text + " Xin cảm ơn.", idempotency_key="near-bad"),
+    ]
+    items = [intake.pending(episode, form) for form in forms]
+    real_insert = intake._submission_row
+
+    def failing_row(item: intake.PendingSubmission, question_id: int, now: Any) -> dict[str, Any]:
+        if item.data.text == bad_text:
+            raise RuntimeError("injected failure while writing")
+        return real_insert(item, question_id, now)
+
+    monkeypatch.setattr(intake, "_submission_row", failing_row)
+    async with sessionmaker() as own:
+        await intake.write_batch(own, engines, RecordingPublisher(), items)
+    first, repeat, variant = (intake.outcome(i) for i in items[:3])
+    assert repeat.tracking_code == first.tracking_code and repeat.existing
+    assert variant.question_id == first.question_id and variant.joined
+    with pytest.raises(InvalidInput):
+        intake.outcome(items[3])
+    near = intake.outcome(items[4])
+    assert not near.joined, "the bad item's provisional question was dropped, not joined"
+    db.expire_all()
+    assert await _count(db, Submission, Submission.episode_id == episode_id) == 3
+    flood = await db.get(Question, first.question_id)
+    assert flood is not None and flood.submission_count == 2
+    index = await engines.index_for(db, EpisodeRefSettings(episode_id))
+    assert all(k > 0 for k in index._texts) and len(index) == 2

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from qa_app.models import Channel, EpisodeStatus, Submission
 from qa_app.services import users as user_service
@@ -36,14 +37,12 @@ async def test_list_open_episodes(client: AsyncTestClient[Litestar], tokens: dic
 async def test_public_web_submission_then_status(
     client: AsyncTestClient[Litestar], tokens: dict[str, str], db: Any
 ) -> None:
-    response = await client.post(
-        "/api/v1/episodes/ky-api/submissions",
-        json={"text": TEXT, "contact": "0912 345 678", "consent": True, "idempotency_key": "app-1"},
-    )
+    sent = {"text": TEXT, "contact": "0912 345 678", "consent": True, "idempotency_key": "app-1"}
+    response = await client.post("/api/v1/episodes/ky-api/submissions", json=sent)
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["tracking_code"].startswith("DH-") and body["status"] == "new" and body["question_id"] > 0
-    again = await client.post("/api/v1/episodes/ky-api/submissions", json={"text": TEXT, "idempotency_key": "app-1"})
+    again = await client.post("/api/v1/episodes/ky-api/submissions", json=sent)
     assert again.status_code == 201 and again.json()["tracking_code"] == body["tracking_code"]
     status = await client.get(f"/api/v1/submissions/{body['tracking_code']}")
     assert status.status_code == 200
@@ -128,3 +127,62 @@ async def test_openapi_documents_the_api(client: AsyncTestClient[Litestar]) -> N
     schema = (await client.get("/api/schema/openapi.json")).json()
     assert "/api/v1/episodes/{slug}/submissions" in schema["paths"]
     assert "/api/v1/submissions/{code}" in schema["paths"]
+
+
+@pytest.mark.parametrize(
+    "content_type, body",
+    [
+        ("text/plain", json.dumps({"text": TEXT})),
+        ("application/x-www-form-urlencoded", "text=" + TEXT),
+        ("multipart/form-data; boundary=x", '--x\r\nContent-Disposition: form-data; name="text"\r\n\r\nhi\r\n--x--'),
+        (None, json.dumps({"text": TEXT})),
+    ],
+)
+async def test_the_api_takes_json_only(
+    client: AsyncTestClient[Litestar], tokens: dict[str, str], db: Any, content_type: str | None, body: str
+) -> None:
+    """What a cross-site form can send (text/plain, a form) is refused before anything is read."""
+    headers = {"Content-Type": content_type} if content_type else {}
+    response = await client.post("/api/v1/episodes/ky-api/submissions", content=body.encode(), headers=headers)
+    assert response.status_code == 415, response.text
+    assert response.json()["status"] == 415 and "application/json" in response.json()["detail"]
+    assert await db.scalar(select(func.count(Submission.id))) == 0
+
+
+async def test_deeply_nested_json_is_a_bad_request(client: AsyncTestClient[Litestar], tokens: dict[str, str]) -> None:
+    for depth in (40, 100_000):
+        body = json.dumps({"text": TEXT, "extra": None}).replace("null", "[" * depth + "]" * depth)
+        response = await client.post(
+            "/api/v1/episodes/ky-api/submissions", content=body, headers={"Content-Type": "application/json"}
+        )
+        assert response.status_code == 400 and "lồng nhau" in response.json()["detail"], response.text
+
+
+async def test_wrong_types_are_explained_by_field(client: AsyncTestClient[Litestar], tokens: dict[str, str]) -> None:
+    response = await client.post("/api/v1/episodes/ky-api/submissions", json={"text": 42, "contact": ["a"]})
+    body = response.json()
+    assert response.status_code == 400 and set(body) == {"error", "detail", "status", "errors"}
+    assert "text" in body["errors"] and "không hợp lệ" in body["detail"]
+
+
+async def test_control_characters_are_not_stored_from_the_api(
+    client: AsyncTestClient[Litestar], tokens: dict[str, str], db: Any
+) -> None:
+    """NUL reached PostgreSQL through the ``ward`` field: dropped now, with the other control characters."""
+    payload = {"text": TEXT, "ward": "Phường\x00 Bến\x1b Thành", "name": "An\x00\x7f"}
+    response = await client.post("/api/v1/episodes/ky-api/submissions", json=payload)
+    assert response.status_code == 201, response.text
+    submission = await db.scalar(select(Submission))
+    assert submission.ward_text == "Phường Bến Thành" and submission.name == "An"
+
+
+async def test_times_carry_their_offset(client: AsyncTestClient[Litestar], tokens: dict[str, str]) -> None:
+    created = await client.post("/api/v1/episodes/ky-api/submissions", json={"text": TEXT})
+    status = await client.get(f"/api/v1/submissions/{created.json()['tracking_code']}")
+    assert status.json()["received_at"].endswith("+00:00") or status.json()["received_at"].endswith("Z")
+
+
+async def test_an_undeclared_method_says_what_is_allowed(client: AsyncTestClient[Litestar]) -> None:
+    response = await client.delete("/api/v1/episodes")
+    assert response.status_code == 405 and "GET" in response.headers["allow"]
+    assert response.json()["status"] == 405
