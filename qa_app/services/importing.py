@@ -252,11 +252,7 @@ def parse_file(filename: str, data: bytes, *, max_rows: int = MAX_ROWS, max_byte
     """
     name = (filename or "").strip()
     extension = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
-    if len(data) > max_bytes:
-        raise FileTooLarge(
-            f"Tệp quá lớn ({_size(len(data))}); chỉ nhận tệp tối đa {_size(max_bytes)}. "
-            "Hãy chia nhỏ tệp rồi nhập từng phần."
-        )
+    check_size(len(data), max_bytes)
     if not data.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
         raise ImportFileError("Tệp rỗng, không có dữ liệu.")
     if extension not in TEXT_EXTENSIONS + XLSX_EXTENSIONS:
@@ -287,6 +283,14 @@ def parse_file(filename: str, data: bytes, *, max_rows: int = MAX_ROWS, max_byte
     records, delimiter = _read_csv(data, encoding, name)
     headers, rows, lines = _table(records, max_rows)
     return ParsedFile(headers=headers, rows=rows, file_kind="csv", lines=lines, encoding=encoding, delimiter=delimiter)
+
+
+def check_size(size: int, max_bytes: int = MAX_BYTES) -> None:
+    """FileTooLarge when a file of ``size`` bytes is over the limit (checked before reading it)."""
+    if size > max_bytes:
+        raise FileTooLarge(
+            f"Tệp quá lớn ({_size(size)}); chỉ nhận tệp tối đa {_size(max_bytes)}. Hãy chia nhỏ tệp rồi nhập từng phần."
+        )
 
 
 def _size(n: int) -> str:

@@ -316,3 +316,23 @@ async def test_a_long_list_of_row_errors_is_capped_on_the_page(
     assert "450 dòng có lỗi" in page
     assert page.count("không hợp lệ: cần số điện thoại") == 200
     assert "… và 250 dòng lỗi khác (chỉ liệt kê 200 dòng đầu)." in page
+
+
+async def test_cli_import_refuses_a_file_over_the_limit_before_reading_it(
+    tmp_path: Path, settings: Any, db: Any
+) -> None:
+    import asyncio
+    import os
+
+    await make_episode(db, title="Kỳ dòng lệnh", slug="ky-dong-lenh")
+    path = tmp_path / "lon.csv"
+    with path.open("wb") as file:
+        file.truncate(64 * 1024 * 1024)  # sparse: 64 MB on paper, nothing on disk
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
+    env.update(QA_DATABASE_URL=settings.database_url, QA_VAR_DIR=str(settings.var_dir))
+    command = [sys.executable, "-m", "qa_app.cli", "questions", "import", str(path), "--episode", "ky-dong-lenh"]
+    result = await asyncio.to_thread(
+        subprocess.run, command, env=env, capture_output=True, text=True, cwd=ROOT, timeout=120, check=False
+    )
+    assert result.returncode != 0
+    assert "Tệp quá lớn (64 MB); chỉ nhận tệp tối đa 10 MB" in result.stderr
