@@ -139,6 +139,12 @@ def far_column() -> bytes:
     return workbook([HEADER_ROW, *repeat(row, 20000)], [HEADER_STRINGS])
 
 
+def nesting_bomb(levels: int = 30_000_000) -> bytes:
+    """Elements nested ``levels`` deep inside a cell (~90 MB unpacked): expat keeps each open one."""
+    cell = [b'<row><c t="inlineStr"><is>', *repeat(b"<r>", levels, 1 << 20)]
+    return workbook([HEADER_ROW, *cell], [HEADER_STRINGS])
+
+
 def entity_bomb() -> bytes:
     """The "billion laughs": nested entities in a DTD."""
     entities = "".join(f'<!ENTITY e{i} "{("&e" + str(i - 1) + ";") * 10}">' for i in range(1, 10))

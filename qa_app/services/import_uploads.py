@@ -1,8 +1,8 @@
 """Uploads between the preview and the import: read once, off the event loop, kept parsed in the database.
 
     reader = ImportReader()                                  # one per worker process
-    parsed = await reader.parse(filename, data)              # a worker thread; ImportBusy when saturated
-    token = await save(db, actor, episode, filename, await reader.run(encode, parsed))
+    payload, rows = await reader.read(filename, file)        # a reader thread; ImportBusy when saturated
+    token = await save(db, actor, episode, filename, payload, rows)
     upload, payload = await load(db, token, actor)           # ImportFileError when gone or not the actor's
     parsed = await reader.run(decode, payload)
 
@@ -24,7 +24,7 @@ import zlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -81,10 +81,13 @@ class ImportReader:
         finally:
             slots.release()
 
-    async def parse(self, filename: str, data: bytes) -> importing.ParsedFile:
-        """:func:`importing.parse_file` in a reader thread."""
+    async def read(self, filename: str, source: bytes | BinaryIO) -> tuple[bytes, int]:
+        """Read an upload in a reader thread: the payload to keep (:func:`encode`) and its row count.
+
+        ``source`` may be the upload's file (spooled to disk past 1 MB): it is read in the thread,
+        so uploads waiting for a reader do not hold their bytes in memory."""
         self.parses += 1
-        return await self.run(importing.parse_file, filename, data)
+        return await self.run(_read, filename, source)
 
     def close(self) -> None:
         if self._executor is not None:
@@ -93,6 +96,13 @@ class ImportReader:
 
 
 # ----------------------------------------------------------------------------------- payload
+
+
+def _read(filename: str, source: bytes | BinaryIO) -> tuple[bytes, int]:
+    data = source if isinstance(source, bytes) else source.read(importing.MAX_BYTES + 1)
+    parsed = importing.parse_file(filename, data)
+    del data
+    return encode(parsed), len(parsed.rows)
 
 
 def encode(parsed: importing.ParsedFile) -> bytes:

@@ -463,6 +463,7 @@ _XLSX_REFUSALS = {
     "dtd": "Tệp “{name}” chứa khai báo XML không được phép (DTD); hãy mở trong Excel rồi lưu lại dưới dạng .xlsx.",
     "cell_too_long": ("Tệp “{name}” có một ô dài hơn {cell} ký tự (giới hạn của Excel){where}; tệp có thể bị hỏng."),
     "token": "Tệp “{name}” có cấu trúc bất thường (một đoạn dài hơn 1 MB không ngắt); tệp có thể bị hỏng.",
+    "nesting": "Tệp “{name}” có cấu trúc bất thường (các thẻ XML lồng nhau quá sâu); tệp có thể bị hỏng.",
     "text": "Tệp “{name}” có quá nhiều chữ (hơn {text} ký tự); hãy chia thành nhiều tệp nhỏ hơn.",
     "strings": (
         "Tệp “{name}” có hơn {strings} chuỗi chữ khác nhau{upto}; hãy chép trang tính cần nhập sang một tệp mới."

@@ -11,7 +11,8 @@ each part through expat in 64 kB pieces and keeps only what the import can use:
 * a cell longer than ``MAX_CELL_CHARS`` (Excel's own limit), more than ``max_text_chars`` of kept
   text, more than ``max_unpacked`` bytes unpacked in all, a run of more than ``MAX_TOKEN_BYTES``
   without a ``>`` (a giant tag or attribute that expat would buffer), a DTD (entity expansion), or
-  too many archive entries: :class:`XlsxError`, before the memory is spent.
+  elements nested deeper than ``MAX_DEPTH``, or too many archive entries: :class:`XlsxError`, before
+  the memory is spent.
 
 Cell values are what openpyxl gives with ``data_only=True``: str, int, float, bool, and datetime,
 time or timedelta for cells with a date format. Pure: the standard library and openpyxl's number
@@ -35,6 +36,7 @@ from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, fr
 
 MAX_CELL_CHARS = 32767  # Excel's limit for one cell
 MAX_TOKEN_BYTES = 1 << 20  # bytes without a ">": no legitimate tag or cell comes near it
+MAX_DEPTH = 64  # nested elements; a worksheet needs 7 (expat keeps every open one in memory)
 MAX_ENTRIES = 10000  # archive members (a workbook has a few dozen)
 # Shared strings read to find the ones used (~2 µs each): Excel numbers them in the order the
 # cells appear, so the first rows of a sheet use the first ones.
@@ -56,7 +58,8 @@ class XlsxError(ValueError):
 
     ``broken`` (not a readable zip or XML), ``not_workbook``, ``too_many_entries``, ``unpacked``
     (more than ``max_unpacked`` bytes), ``dtd``, ``token`` (a run of more than ``MAX_TOKEN_BYTES``
-    without a ``>``), ``cell_too_long`` (``line`` set), ``text``
+    without a ``>``), ``nesting`` (more than ``MAX_DEPTH`` nested elements), ``cell_too_long``
+    (``line`` set), ``text``
     (more than ``max_text_chars``), ``strings`` (a cell uses shared string number
     ``MAX_SHARED_STRINGS`` or later), ``scanned`` (more than ``max_scanned_rows`` rows), ``empty``."""
 
@@ -188,9 +191,23 @@ def _parse(
 
     parser.StartDoctypeDeclHandler = refuse
     parser.EntityDeclHandler = refuse
-    parser.StartElementHandler = start
-    if end is not None:
-        parser.EndElementHandler = end
+    depth = 0
+
+    def opened(name: str, attrs: dict[str, str]) -> None:
+        nonlocal depth
+        depth += 1
+        if depth > MAX_DEPTH:
+            raise XlsxError("nesting")
+        start(name, attrs)
+
+    def closed(name: str) -> None:
+        nonlocal depth
+        depth -= 1
+        if end is not None:
+            end(name)
+
+    parser.StartElementHandler = opened
+    parser.EndElementHandler = closed
     if text is not None:
         parser.CharacterDataHandler = text
     gap = 0  # bytes since the last ">"

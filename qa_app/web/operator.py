@@ -219,19 +219,18 @@ class ImportController(Controller):
                 raise importing.ImportFileError(_("No episode is accepting questions."))
             if upload is None or isinstance(upload, str) or not upload.filename:
                 raise importing.ImportFileError(_("Choose a CSV or XLSX file."))
-            data = await upload.read(MAX_UPLOAD_BYTES + 1)
-            await upload.close()
             await db.commit()  # ends the read: SQLite's one connection must not wait for the parse
-            parsed = await reader.parse(upload.filename, data)
-            del data
-            payload = await reader.run(import_uploads.encode, parsed)
+            try:
+                payload, rows = await reader.read(upload.filename, upload.file)
+            finally:
+                await upload.close()
         except importing.ImportFileError as exc:
             return await self._page(request, db, episode=episode, error=exc.message, status_code=exc.status_code)
         except import_uploads.ImportBusy:
             return await self._page(
                 request, db, episode=episode, error=_busy(), status_code=503, headers={"Retry-After": "10"}
             )
-        token = await import_uploads.save(db, actor, episode, upload.filename, payload, len(parsed.rows))
+        token = await import_uploads.save(db, actor, episode, upload.filename, payload, rows)
         return Redirect(f"/operator/import/{token}", status_code=303)
 
     @staticmethod

@@ -709,6 +709,7 @@ def test_xlsx_huge_shared_strings_table_is_read_only_as_far_as_needed() -> None:
         (spreadsheets.giant_attribute, "cấu trúc bất thường"),
         (spreadsheets.blank_rows, "hơn 2.000 dòng (kể cả dòng trống)"),
         (spreadsheets.entity_bomb, "DTD"),
+        (spreadsheets.nesting_bomb, "lồng nhau quá sâu"),
         (spreadsheets.many_entries, "không phải bảng tính Excel"),
     ],
     ids=[
@@ -717,6 +718,7 @@ def test_xlsx_huge_shared_strings_table_is_read_only_as_far_as_needed() -> None:
         "giant-tag",
         "million-blank-rows",
         "billion-laughs",
+        "deep-nesting",
         "20k-entries",
     ],
 )
