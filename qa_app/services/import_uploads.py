@@ -9,7 +9,8 @@
 Why the database: the preview and the import may be served by different workers, on different
 hosts with PostgreSQL, and the database is the one store they all share without more settings (a
 file under ``var/`` is only shared by workers on one disk; a worker's memory by none). An upload
-expires after ``KEEP_HOURS``; each operator keeps at most ``KEEP_PER_USER`` and all of them together
+expires after ``KEEP_HOURS`` (deleted by the next upload and by the retention schedule, since it
+holds citizens' names and contacts); each operator keeps at most ``KEEP_PER_USER`` and all of them together
 at most ``KEEP_TOTAL_BYTES`` (oldest dropped first). The payload is bounded by the parser's limits
 (at most 20,000 rows and ~10 M characters) and stored compressed.
 """
@@ -196,6 +197,13 @@ async def save(db: AsyncSession, actor: User, episode: Episode, filename: str, p
         await db.execute(delete(ImportUpload).where(ImportUpload.id.in_(drop)))
     await db.commit()
     return token
+
+
+async def purge_expired(db: AsyncSession) -> int:
+    """Delete the uploads past their time (they hold citizens' names and contacts); commits."""
+    result = await db.execute(delete(ImportUpload).where(ImportUpload.expires_at <= utcnow()))
+    await db.commit()
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def load(db: AsyncSession, token: str, actor: User) -> tuple[ImportUpload, bytes]:

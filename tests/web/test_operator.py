@@ -263,9 +263,13 @@ async def test_an_expired_upload_is_gone(client: AsyncTestClient[Litestar], desk
     await db.commit()
     gone = await client.get(url)
     assert gone.status_code == 404 and "Tệp tải lên không còn nữa" in gone.text and "24 giờ" in gone.text
-    # The next upload clears expired ones away.
+    # The next upload clears expired ones away, and so does the retention schedule.
     await _upload(client, "khac.csv", _csv(ROWS[:2]), desk)
     assert await db.scalar(select(func.count()).select_from(ImportUpload)) == 1
+    await db.execute(update(ImportUpload).values(expires_at=datetime.now(UTC) - timedelta(minutes=1)))
+    await db.commit()
+    assert await import_uploads.purge_expired(db) == 1
+    assert await db.scalar(select(func.count()).select_from(ImportUpload)) == 0
 
 
 async def test_each_operator_keeps_a_few_uploads(client: AsyncTestClient[Litestar], desk: Episode, db: Any) -> None:
