@@ -231,6 +231,7 @@ def questions_import(path: str, slug: str, channel: str) -> None:
     settings = _settings()
     file_path = Path(path)
     try:
+        importing.check_size(file_path.stat().st_size)  # before reading a file of any size into memory
         parsed = importing.parse_file(file_path.name, file_path.read_bytes())
         mapping = importing.guess_mapping(parsed.headers, parsed.rows)
         rows, errors = importing.validate_rows(parsed, mapping)

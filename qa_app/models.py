@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -439,3 +440,22 @@ class AuditEvent(Base):
     before: Mapped[dict[str, Any] | None]
     after: Mapped[dict[str, Any] | None]
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class ImportUpload(Base):
+    """An operator's upload, read once and kept parsed between the preview and the import.
+
+    In the database, not in a worker's memory or ``var/``: every worker on every host reads it
+    (the preview and the import may reach different workers). Expires; see ``services/import_uploads.py``."""
+
+    __tablename__ = "import_upload"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # the random token in the URL
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episode.id"))
+    filename: Mapped[str] = mapped_column(String(255))
+    row_count: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(Integer)  # bytes of ``payload``
+    payload: Mapped[bytes] = mapped_column(LargeBinary)  # zlib-compressed JSON lines (ParsedFile)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)

@@ -4,12 +4,23 @@ They live in memory and follow the database: an index is built from the episode'
 use (in a thread, so a large episode does not stall the event loop) and before every look-up picks up
 questions that other workers created since (``id`` greater than the last one seen). The database stays
 the source of truth; an index only proposes candidates, which services re-check against it.
+
+Memory: an indexed question costs ~5-7 kB (its text, folded keys, feature ids, postings, and the new
+words and bigrams it brings). So that a worker running for months does not keep every past episode:
+
+* an index is kept only while its episode accepts questions (open or live): at most every
+  ``RELEASE_CHECK_SECONDS`` the worker asks the database which of its indexes' episodes still do
+  and drops the others (closed, archived, back to draft, deleted); one used again is rebuilt;
+* an episode's index holds its newest ``MAX_INDEXED_PER_EPISODE`` questions: past 125 % of that,
+  a fresh index of the newest ones is built in a thread while the old one keeps answering (a
+  fresh one, because removing entries would leave their words and bigrams behind).
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,16 +31,20 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from moderation import DuplicateIndex, Router
-from qa_app.models import Department, Question, QuestionStatus
+from qa_app.models import Department, Episode, Question, QuestionStatus
+from qa_app.services.episodes import ACCEPTING_STATUSES
 
 # Questions that can be matched: everything except the emptied shells of merges.
 INDEXED_STATUSES = [s for s in QuestionStatus if s is not QuestionStatus.MERGED]
 CATCH_UP_SECONDS = 1.0
+RELEASE_CHECK_SECONDS = 60.0
+MAX_INDEXED_PER_EPISODE = 20_000  # ~100-140 MB at most for one episode; a broadcast gets a few thousand
 # The catch-up re-reads this many ids below the highest one seen: with several workers on
 # PostgreSQL, ids are taken at insert and committed in a slightly different order.
 CATCH_UP_OVERLAP = 256
 ROUTER_CATCH_UP_SECONDS = 30.0
 ROUTER_OVERLAP = timedelta(seconds=10)
+logger = logging.getLogger("qa_app")
 
 
 class IndexSettings(Protocol):
@@ -52,12 +67,22 @@ class EpisodeIndex:
     fillers: tuple[str, ...] = ()
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     checked_at: float = 0.0
+    floor_id: int = 0  # questions up to this id are left out (the episode has more than the bound)
+    rebuilding: asyncio.Task[None] | None = None
 
 
 class ModerationEngines:
     """Per-process cache of :class:`moderation.DuplicateIndex` (per episode) and :class:`moderation.Router`."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        *,
+        max_per_episode: int = MAX_INDEXED_PER_EPISODE,
+        release_check_seconds: float = RELEASE_CHECK_SECONDS,
+    ) -> None:
+        self.max_per_episode = max_per_episode
+        self.release_check_seconds = release_check_seconds
+        self._released_at = time.monotonic()
         self._indexes: dict[int, EpisodeIndex] = {}
         self._router: Router | None = None
         self._router_lock = asyncio.Lock()
@@ -70,6 +95,7 @@ class ModerationEngines:
 
     async def index_for(self, db: AsyncSession, episode: IndexSettings) -> DuplicateIndex:
         """The episode's index, built or brought up to date from the database, with its thresholds."""
+        await self._release_finished(db)
         entry = self._indexes.get(episode.id)
         if entry is None:
             async with self._build_lock:
@@ -85,26 +111,66 @@ class ModerationEngines:
                 await self._catch_up(db, episode.id, entry)
                 entry.checked_at = now
         self._apply_settings(entry, episode)
+        if len(entry.index) > self.max_per_episode * 5 // 4 and entry.rebuilding is None:
+            rows = await self._newest(db, episode.id)
+            entry.rebuilding = asyncio.create_task(self._rebuild(episode.id, entry, rows))
         return entry.index
 
-    async def _build(self, db: AsyncSession, episode: IndexSettings) -> EpisodeIndex:
+    async def _release_finished(self, db: AsyncSession) -> None:
+        """Drop the indexes of episodes that no longer accept questions (checked now and then)."""
+        now = time.monotonic()
+        if not self._indexes or now - self._released_at < self.release_check_seconds:
+            return
+        self._released_at = now
+        held = list(self._indexes)
+        accepting = set(
+            await db.scalars(select(Episode.id).where(Episode.id.in_(held), Episode.status.in_(ACCEPTING_STATUSES)))
+        )
+        for episode_id in held:
+            if episode_id not in accepting:
+                self.forget_episode(episode_id)
+
+    async def _newest(self, db: AsyncSession, episode_id: int) -> list[Any]:
+        """(id, public text) of the episode's newest indexable questions, oldest first."""
         rows = (
             await db.execute(
                 select(Question.id, Question.public_text)
-                .where(Question.episode_id == episode.id, Question.status.in_(INDEXED_STATUSES))
-                .order_by(Question.id)
+                .where(Question.episode_id == episode_id, Question.status.in_(INDEXED_STATUSES))
+                .order_by(Question.id.desc())
+                .limit(self.max_per_episode)
             )
         ).all()
+        return list(reversed(rows))
+
+    async def _build(self, db: AsyncSession, episode: IndexSettings) -> EpisodeIndex:
+        rows = await self._newest(db, episode.id)
         fillers = tuple(episode.filler_phrases or ())
+        index = await asyncio.to_thread(_fill, DuplicateIndex(filler_phrases=fillers), rows)
+        return EpisodeIndex(
+            index=index,
+            last_id=rows[-1][0] if rows else 0,
+            fillers=fillers,
+            floor_id=rows[0][0] - 1 if len(rows) >= self.max_per_episode else 0,
+        )
 
-        def build() -> DuplicateIndex:
-            index = DuplicateIndex(filler_phrases=fillers)
-            for question_id, text in rows:
-                index.add(question_id, text)
-            return index
-
-        index = await asyncio.to_thread(build)
-        return EpisodeIndex(index=index, last_id=rows[-1][0] if rows else 0, fillers=fillers)
+    async def _rebuild(self, episode_id: int, entry: EpisodeIndex, rows: list[Any]) -> None:
+        """Replace an index grown past the bound with a fresh one of the newest questions."""
+        try:
+            index = DuplicateIndex(
+                entry.index.auto_merge_threshold, entry.index.suggest_threshold, filler_phrases=entry.fillers
+            )
+            index = await asyncio.to_thread(_fill, index, rows)
+            if self._indexes.get(episode_id) is entry and index.filler_phrases == entry.fillers:
+                # Questions committed since ``rows`` were read come back with the next catch-up.
+                async with entry.lock:
+                    entry.index = index
+                    entry.last_id = rows[-1][0] if rows else entry.last_id
+                    entry.floor_id = rows[0][0] - 1 if len(rows) >= self.max_per_episode else 0
+                    entry.checked_at = 0.0
+        except Exception:
+            logger.exception("could not rebuild the duplicate index of episode %s", episode_id)
+        finally:
+            entry.rebuilding = None
 
     async def _catch_up(self, db: AsyncSession, episode_id: int, entry: EpisodeIndex) -> None:
         rows = (
@@ -115,7 +181,7 @@ class ModerationEngines:
             )
         ).all()
         for question_id, text, status in rows:
-            if status is not QuestionStatus.MERGED and question_id not in entry.index:
+            if status is not QuestionStatus.MERGED and question_id not in entry.index and question_id > entry.floor_id:
                 entry.index.add(question_id, text)
             entry.last_id = max(entry.last_id, question_id)
 
@@ -137,8 +203,8 @@ class ModerationEngines:
         ``last_id`` stays where the catch-up left it: a higher id of ours must not hide the
         questions other workers made meanwhile."""
         entry = self._indexes.get(episode_id)
-        if entry is None:
-            return  # built from the database on first use
+        if entry is None or 0 < question_id <= entry.floor_id:
+            return  # built from the database on first use; or older than what the index holds
         if question_id in entry.index:
             entry.index.remove(question_id)
         entry.index.add(question_id, text)
@@ -169,7 +235,10 @@ class ModerationEngines:
             entry.index.remove(question_id)
 
     def forget_episode(self, episode_id: int) -> None:
-        self._indexes.pop(episode_id, None)
+        """Drop the episode's index (rebuilt from the database if it is used again)."""
+        entry = self._indexes.pop(episode_id, None)
+        if entry is not None and entry.rebuilding is not None:
+            entry.rebuilding.cancel()
 
     async def router(self, db: AsyncSession) -> Router:
         """The router, built from the department catalogue and every routing decision on record,
@@ -230,6 +299,12 @@ class ModerationEngines:
         """The catalogue changed: rebuild on next use."""
         self._router = None
         self._router_seen, self._learned, self._own_decisions = None, {}, set()
+
+
+def _fill(index: DuplicateIndex, rows: Sequence[Any]) -> DuplicateIndex:
+    for question_id, text in rows:
+        index.add(question_id, text)
+    return index
 
 
 def _decisions() -> Select[int, str, str, datetime | None]:

@@ -19,12 +19,12 @@ import hashlib
 import io
 import re
 import unicodedata
-import warnings
-import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+from qa_app.services import xlsx
 
 FIELDS = ("text", "name", "contact", "ward", "channel", "received_at")
 LOCAL_TZ = "Asia/Ho_Chi_Minh"
@@ -33,7 +33,13 @@ MAX_NAME, MAX_CONTACT, MAX_WARD = 128, 255, 255
 CHANNELS = ("phone", "email", "letter", "social", "import", "other")
 TEXT_EXTENSIONS = (".csv", ".tsv", ".txt")
 XLSX_EXTENSIONS = (".xlsx", ".xlsm")
-MAX_XLSX_UNCOMPRESSED = 200 * 1024 * 1024  # zip-bomb guard for the unpacked workbook
+MAX_ROWS = 20000  # data rows of one file
+MAX_BYTES = 10 * 1024 * 1024  # the upload itself
+MAX_COLUMNS = 30  # columns kept; an import sheet has a handful
+MAX_LINE_CHARS = 100_000  # one physical CSV line
+MAX_RECORD_CHARS = 200_000  # one CSV record (quoted line breaks included)
+MAX_TEXT_CHARS = 16_000_000  # text kept from an XLSX (its shared strings can be any size)
+MAX_XLSX_UNCOMPRESSED = 256 * 1024 * 1024  # bytes inflated while reading an XLSX (zip bombs)
 
 PHONE_RE = re.compile(r"^(?:\+?84|0)(?:[35789]\d{8}|2\d{9})$")
 EXCEL_LOST_ZERO_RE = re.compile(r"^(?:[35789]\d{8}|2\d{9})$")  # a phone whose leading 0 a spreadsheet dropped
@@ -138,11 +144,15 @@ CHANNEL_ALIASES: dict[str, str] = {
 class ImportFileError(ValueError):
     """The whole file is refused (wrong type, encoding, empty, too large, no data); ``message`` is Vietnamese."""
 
-    status_code = 400
+    status_code = 422
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class FileTooLarge(ImportFileError):
+    status_code = 413
 
 
 @dataclass(frozen=True)
@@ -233,18 +243,16 @@ def row_fingerprint(text: str, contact: str | None, name: str | None) -> str:
 # --------------------------------------------------------------------------- parse_file
 
 
-def parse_file(filename: str, data: bytes, *, max_rows: int = 20000, max_bytes: int = 10 * 1024 * 1024) -> ParsedFile:
+def parse_file(filename: str, data: bytes, *, max_rows: int = MAX_ROWS, max_bytes: int = MAX_BYTES) -> ParsedFile:
     """Read a CSV (UTF-8 with or without BOM, UTF-16/32 with BOM; comma, semicolon or tab) or an XLSX upload.
 
+    Streams: reading stops at the first data row past ``max_rows`` (the file is then refused), and
+    memory stays bounded whatever the file holds (see the limits at the top of the module).
     Raises ImportFileError with a Vietnamese message when the file cannot be used at all.
     """
     name = (filename or "").strip()
     extension = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
-    if len(data) > max_bytes:
-        raise ImportFileError(
-            f"Tệp quá lớn ({_size(len(data))}); chỉ nhận tệp tối đa {_size(max_bytes)}. "
-            "Hãy chia nhỏ tệp rồi nhập từng phần."
-        )
+    check_size(len(data), max_bytes)
     if not data.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
         raise ImportFileError("Tệp rỗng, không có dữ liệu.")
     if extension not in TEXT_EXTENSIONS + XLSX_EXTENSIONS:
@@ -263,17 +271,26 @@ def parse_file(filename: str, data: bytes, *, max_rows: int = 20000, max_bytes: 
                 f"Tệp “{name}” có đuôi {extension} nhưng nội dung là tệp nén (có thể là Excel .xlsx bị đổi tên). "
                 "Hãy đổi đuôi thành .xlsx hoặc lưu lại dưới dạng CSV UTF-8."
             )
-        grid, sheet = _read_xlsx(data, name)
-        headers, rows, lines = _table(grid, max_rows)
-        return ParsedFile(headers=headers, rows=rows, file_kind="xlsx", lines=lines, sheet=sheet)
+        sheet = _read_xlsx(data, name, max_rows)
+        grid = ((line, [_cell_text(value) for value in values]) for line, values in sheet.rows)
+        headers, rows, lines = _table(grid, max_rows, more=sheet.more)
+        return ParsedFile(headers=headers, rows=rows, file_kind="xlsx", lines=lines, sheet=sheet.title)
     if extension in XLSX_EXTENSIONS:
         raise ImportFileError(
             f"Tệp “{name}” có đuôi {extension} nhưng không phải tệp Excel hợp lệ (có thể bị hỏng hoặc bị đổi tên)."
         )
-    text, encoding = _decode(data, name)
-    grid, delimiter = _read_csv(text)
-    headers, rows, lines = _table(grid, max_rows)
+    encoding = _check_text(data, name)
+    records, delimiter = _read_csv(data, encoding, name)
+    headers, rows, lines = _table(records, max_rows)
     return ParsedFile(headers=headers, rows=rows, file_kind="csv", lines=lines, encoding=encoding, delimiter=delimiter)
+
+
+def check_size(size: int, max_bytes: int = MAX_BYTES) -> None:
+    """FileTooLarge when a file of ``size`` bytes is over the limit (checked before reading it)."""
+    if size > max_bytes:
+        raise FileTooLarge(
+            f"Tệp quá lớn ({_size(size)}); chỉ nhận tệp tối đa {_size(max_bytes)}. Hãy chia nhỏ tệp rồi nhập từng phần."
+        )
 
 
 def _size(n: int) -> str:
@@ -289,70 +306,131 @@ def _num(n: int) -> str:
     return f"{n:,}".replace(",", ".")
 
 
-def _decode(data: bytes, name: str) -> tuple[str, str]:
-    """Text of a CSV upload and the encoding used; only UTF-8 (BOM optional) and BOM-marked UTF-16/32."""
-    boms = (
-        (codecs.BOM_UTF32_LE, "utf-32"),
-        (codecs.BOM_UTF32_BE, "utf-32"),
-        (codecs.BOM_UTF8, "utf-8-sig"),
-        (codecs.BOM_UTF16_LE, "utf-16"),
-        (codecs.BOM_UTF16_BE, "utf-16"),
-    )
-    encoding = next((enc for bom, enc in boms if data.startswith(bom)), "utf-8")
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def _check_text(data: bytes, name: str) -> str:
+    """The encoding of a CSV upload, once the whole file is known to decode and to be text.
+
+    Only UTF-8 (BOM optional) and BOM-marked UTF-16/32. Decoded 1 MB at a time: the file's text is
+    never held whole (a 10 MB file with one emoji is 40 MB as one Python string)."""
+    encoding = next((enc for bom, enc in _BOMS if data.startswith(bom)), "utf-8")
     if encoding == "utf-8" and data.count(b"\x00") > max(3, len(data) // 10):
         raise ImportFileError(
             f"Tệp “{name}” không phải văn bản CSV đọc được (có thể là UTF-16 không có BOM hoặc tệp nhị phân). "
             "Hãy lưu lại dưới dạng “CSV UTF-8” hoặc .xlsx."
         )
-    try:
-        text = data.decode(encoding)
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        if encoding == "utf-8":
+    decoder = codecs.getincrementaldecoder(encoding)()
+    length = nuls = controls = 0
+    step = 1 << 20
+    for start in range(0, len(data), step):
+        try:
+            text = decoder.decode(data[start : start + step], final=start + step >= len(data))
+        except UnicodeDecodeError as exc:
+            held = len(decoder.getstate()[0]) if exc.start > 0 else 0
+            position = max(0, start - held + exc.start)
+            line = data[:position].count(b"\n") + 1
+            if encoding == "utf-8":
+                raise ImportFileError(
+                    f"Tệp “{name}” không được lưu bằng bảng mã UTF-8 (ký tự lỗi đầu tiên ở dòng {line}), "
+                    "có thể là bảng mã Windows-1258/1252 hoặc TCVN3 cũ; nếu nhập sẽ bị lỗi font tiếng Việt. "
+                    "Trong Excel hãy chọn Lưu thành (Save As) → “CSV UTF-8 (Comma delimited)”, "
+                    "hoặc lưu dưới dạng .xlsx rồi nhập lại."
+                ) from None
             raise ImportFileError(
-                f"Tệp “{name}” không được lưu bằng bảng mã UTF-8 (ký tự lỗi đầu tiên ở dòng {line}), "
-                "có thể là bảng mã Windows-1258/1252 hoặc TCVN3 cũ; nếu nhập sẽ bị lỗi font tiếng Việt. "
-                "Trong Excel hãy chọn Lưu thành (Save As) → “CSV UTF-8 (Comma delimited)”, "
-                "hoặc lưu dưới dạng .xlsx rồi nhập lại."
+                f"Tệp “{name}” bị hỏng: không đọc được theo bảng mã {encoding.upper()} (dòng {line})."
             ) from None
-        raise ImportFileError(
-            f"Tệp “{name}” bị hỏng: không đọc được theo bảng mã {encoding.upper()} (dòng {line})."
-        ) from None
-    text = text.removeprefix("\ufeff")
-    if text.count("\x00") > max(3, len(text) // 100):
+        length += len(text)
+        nuls += text.count("\x00")
+        controls += sum(1 for _ in _CONTROL_RE.finditer(text))
+    if nuls > max(3, length // 100):
         raise ImportFileError(
             f"Tệp “{name}” không phải văn bản CSV đọc được (có thể là UTF-16 không có BOM hoặc tệp nhị phân). "
             "Hãy lưu lại dưới dạng “CSV UTF-8” hoặc .xlsx."
         )
-    if len(_CONTROL_RE.findall(text)) > max(3, len(text) // 100):
+    if controls > max(3, length // 100):
         raise ImportFileError(f"Tệp “{name}” chứa dữ liệu nhị phân, không phải bảng tính CSV.")
-    return text, encoding
+    return encoding
 
 
-def _read_csv(text: str) -> tuple[list[tuple[int, list[str]]], str | None]:
-    """(line, cells) for every record, blank ones included, and the delimiter found (None: one column)."""
-    first_line, _, rest = text.partition("\n")
-    delimiter: str | None
-    if match := _SEP_LINE_RE.match(first_line):  # Excel's "sep=;" hint; Excel hides that line
-        delimiter, text = match.group(1), rest
-    else:
-        delimiter = _sniff_delimiter(text)
-    # A one-column file is split on nothing, so commas inside an unquoted question stay where they are.
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter or "\x1f", quotechar='"')
-    try:
-        grid = [(number, row) for number, row in enumerate(reader, start=1)]
-    except csv.Error as exc:
-        raise ImportFileError(f"Tệp CSV bị lỗi định dạng: {exc}.") from None
-    return grid, delimiter
+class _Lines:
+    """Physical lines of a text stream for ``csv.reader``, each at most ``MAX_LINE_CHARS`` long, and
+    at most ``MAX_RECORD_CHARS`` since the caller last reset ``pending`` (one record)."""
+
+    def __init__(self, stream: io.TextIOBase) -> None:
+        self.stream = stream
+        self.pending = 0
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = self.stream.readline(MAX_LINE_CHARS)
+        if not line:
+            raise StopIteration
+        self.pending += len(line)
+        if len(line) >= MAX_LINE_CHARS and not line.endswith(("\n", "\r")):
+            raise _TooLong
+        if self.pending > MAX_RECORD_CHARS:
+            raise _TooLong
+        return line
 
 
-def _sniff_delimiter(text: str) -> str | None:
+class _TooLong(Exception):
+    pass
+
+
+def _read_csv(data: bytes, encoding: str, name: str) -> tuple[Iterator[tuple[int, list[str]]], str | None]:
+    """(line, cells) for every record, blank ones included, read as they are consumed, and the
+    delimiter found (None: one column)."""
+    head = data[:262144].decode(encoding, errors="ignore").removeprefix("\ufeff")
+    first_line = head.partition("\n")[0]
+    hinted = _SEP_LINE_RE.match(first_line)  # Excel's "sep=;" hint; Excel hides that line
+    delimiter = hinted.group(1) if hinted else _sniff_delimiter(head, complete=len(data) <= 262144)
+    stream = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline="")
+    if hinted:
+        stream.readline()
+
+    def records() -> Iterator[tuple[int, list[str]]]:
+        lines = _Lines(stream)
+        # A one-column file is split on nothing, so commas inside an unquoted question stay where they are.
+        reader = csv.reader(lines, delimiter=delimiter or "\x1f", quotechar='"')
+        number = 0
+        try:
+            for number, record in enumerate(reader, start=1):
+                lines.pending = 0
+                # csv builds the whole record; only the columns an import can use are kept
+                yield number, record[:MAX_COLUMNS]
+        except _TooLong:
+            raise ImportFileError(
+                f"Tệp “{name}” có dòng {number + 1} dài hơn {_num(MAX_LINE_CHARS)} ký tự "
+                "(có thể thiếu dấu ngoặc kép đóng, hoặc không phải bảng tính CSV)."
+            ) from None
+        except csv.Error as exc:
+            if "field limit" in str(exc):
+                raise ImportFileError(
+                    f"Tệp “{name}” có một ô dài hơn {_num(csv.field_size_limit())} ký tự ở dòng {number + 1} "
+                    "(có thể thiếu dấu ngoặc kép đóng)."
+                ) from None
+            raise ImportFileError(f"Tệp CSV bị lỗi định dạng ở dòng {number + 1}: {exc}.") from None
+
+    return records(), delimiter
+
+
+def _sniff_delimiter(text: str, *, complete: bool = True) -> str | None:
     """Tab, semicolon, comma or pipe: the one giving the header >1 column and the most consistent rows.
 
-    None when no candidate splits the header (a one-column file).
+    ``text`` is the start of the file (all of it when ``complete``). None when no candidate splits
+    the header (a one-column file).
     """
     sample = text[:65536]
-    if len(text) > len(sample) and "\n" in sample:
+    if (len(text) > len(sample) or not complete) and "\n" in sample:
         sample = sample[: sample.rindex("\n")]  # the last line may be cut in half
     best: tuple[float, int, int] | None = None
     chosen: str | None = None
@@ -377,42 +455,55 @@ def _sniff_delimiter(text: str) -> str | None:
     return chosen
 
 
-def _read_xlsx(data: bytes, name: str) -> tuple[list[tuple[int, list[str]]], str]:
-    """(row number, cells) for every row of the first worksheet that has data, and its title."""
+_XLSX_REFUSALS = {
+    "broken": "Tệp “{name}” bị hỏng, không mở được như tệp Excel (.xlsx).",
+    "not_workbook": "Tệp “{name}” là tệp nén nhưng không phải bảng tính Excel (.xlsx).",
+    "too_many_entries": "Tệp “{name}” là tệp nén nhưng không phải bảng tính Excel (.xlsx).",
+    "unpacked": ("Tệp “{name}” quá lớn khi giải nén (hơn {unpacked}); hãy chia nhỏ hoặc lưu dưới dạng CSV."),
+    "dtd": "Tệp “{name}” chứa khai báo XML không được phép (DTD); hãy mở trong Excel rồi lưu lại dưới dạng .xlsx.",
+    "cell_too_long": ("Tệp “{name}” có một ô dài hơn {cell} ký tự (giới hạn của Excel){where}; tệp có thể bị hỏng."),
+    "token": "Tệp “{name}” có cấu trúc bất thường (một đoạn dài hơn 1 MB không ngắt); tệp có thể bị hỏng.",
+    "nesting": "Tệp “{name}” có cấu trúc bất thường (các thẻ XML lồng nhau quá sâu); tệp có thể bị hỏng.",
+    "text": "Tệp “{name}” có quá nhiều chữ (hơn {text} ký tự); hãy chia thành nhiều tệp nhỏ hơn.",
+    "strings": (
+        "Tệp “{name}” có hơn {strings} chuỗi chữ khác nhau{upto}; hãy chép trang tính cần nhập sang một tệp mới."
+    ),
+    "scanned": (
+        "Tệp “{name}” có hơn {scanned} dòng (kể cả dòng trống); hãy xoá các dòng trống thừa hoặc chia nhỏ tệp."
+    ),
+    "empty": "Tệp “{name}” không có dữ liệu: mọi trang tính đều trống.",
+}
+
+
+def _read_xlsx(data: bytes, name: str, max_rows: int) -> xlsx.Sheet:
+    """The first worksheet with data, read until one data row past ``max_rows``."""
+    limits = xlsx.Limits(
+        max_rows=max_rows + 2,  # the header, max_rows data rows, and one to tell "too many"
+        max_columns=MAX_COLUMNS,
+        max_scanned_rows=_max_scanned(max_rows),
+        max_text_chars=MAX_TEXT_CHARS,
+        max_unpacked=MAX_XLSX_UNCOMPRESSED,
+    )
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = archive.namelist()
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except zipfile.BadZipFile:
-        raise ImportFileError(f"Tệp “{name}” bị hỏng, không mở được như tệp Excel (.xlsx).") from None
-    if "xl/workbook.xml" not in names:
-        raise ImportFileError(f"Tệp “{name}” là tệp nén nhưng không phải bảng tính Excel (.xlsx).")
-    if unpacked > MAX_XLSX_UNCOMPRESSED:
-        raise ImportFileError(f"Tệp “{name}” quá lớn khi giải nén; hãy chia nhỏ hoặc lưu dưới dạng CSV.")
+        return xlsx.read_first_sheet(data, limits)
+    except xlsx.XlsxError as exc:
+        raise ImportFileError(
+            _XLSX_REFUSALS.get(exc.reason, _XLSX_REFUSALS["broken"]).format(
+                name=name,
+                unpacked=_size(MAX_XLSX_UNCOMPRESSED),
+                cell=_num(xlsx.MAX_CELL_CHARS),
+                where=f" ở dòng {exc.line}" if exc.line else "",
+                upto=f" (tính đến dòng {exc.line})" if exc.line else "",
+                text=_num(MAX_TEXT_CHARS),
+                scanned=_num(_max_scanned(max_rows)),
+                strings=_num(xlsx.MAX_SHARED_STRINGS),
+            )
+        ) from None
 
-    from openpyxl import load_workbook  # imported here: CSV-only callers do not pay for it
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # openpyxl warns about styles and extensions it does not support
-        try:
-            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception:  # openpyxl raises many kinds of errors for a broken workbook
-            raise ImportFileError(f"Tệp “{name}” bị hỏng, không mở được như tệp Excel (.xlsx).") from None
-        try:
-            sheets = [workbook.active, *workbook.worksheets]
-            for sheet in sheets:
-                if sheet is None or not hasattr(sheet, "iter_rows"):
-                    continue
-                sheet.reset_dimensions()  # some generators write a wrong <dimension>
-                grid = [
-                    (number, [_cell_text(value) for value in values])
-                    for number, values in enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1)
-                ]
-                if any(any(cells) for _, cells in grid):
-                    return grid, str(sheet.title)
-        finally:
-            workbook.close()
-    raise ImportFileError(f"Tệp “{name}” không có dữ liệu: mọi trang tính đều trống.")
+def _max_scanned(max_rows: int) -> int:
+    """Rows read in all, blank ones included, before a file is refused: reading them costs time."""
+    return 10 * max_rows + 1000
 
 
 def _cell_text(value: object) -> str:
@@ -442,29 +533,56 @@ def _cell_text(value: object) -> str:
     return _clean_cell(str(value))
 
 
-def _table(grid: list[tuple[int, list[str]]], max_rows: int) -> tuple[list[str], list[list[str]], list[int]]:
-    """Header (first non-blank row), rectangular data rows without blank ones, and their line numbers."""
-    cleaned = [(line, [_clean_cell(cell) for cell in cells]) for line, cells in grid]
-    filled = [(line, cells) for line, cells in cleaned if any(cells)]
-    if not filled:
+def _table(
+    grid: Iterable[tuple[int, list[str]]], max_rows: int, *, more: bool = False
+) -> tuple[list[str], list[list[str]], list[int]]:
+    """Header (first non-blank row), rectangular data rows without blank ones, and their line numbers.
+
+    Consumes ``grid`` only up to the first data row past ``max_rows`` (``more``: the reader stopped
+    there already)."""
+    header: list[str] | None = None
+    body: list[tuple[int, list[str]]] = []
+    scanned, most = 0, _max_scanned(max_rows)
+    for line, raw in grid:
+        scanned += 1
+        if scanned > most:
+            raise ImportFileError(
+                f"Tệp có hơn {_num(most)} dòng (kể cả dòng trống); hãy xoá các dòng trống thừa hoặc chia nhỏ tệp."
+            )
+        cells = [_clean_cell(cell) for cell in raw[:MAX_COLUMNS]]
+        if not any(cells):
+            continue
+        if header is None:
+            header = cells
+            continue
+        if len(body) >= max_rows:
+            raise _too_many_rows(max_rows, line)
+        body.append((line, cells))
+    if header is None:
         raise ImportFileError("Tệp rỗng, không có dữ liệu.")
-    (_, header), body = filled[0], filled[1:]
+    if more:
+        raise _too_many_rows(max_rows, body[-1][0] if body else None)
     if not body:
         raise ImportFileError(
             "Tệp chỉ có dòng tiêu đề, không có dòng câu hỏi nào. Dòng 1 phải là tiêu đề cột, câu hỏi từ dòng 2."
         )
-    if len(body) > max_rows:
-        raise ImportFileError(
-            f"Tệp có {_num(len(body))} dòng dữ liệu, vượt giới hạn {_num(max_rows)} dòng cho một lần nhập. "
-            "Hãy chia thành nhiều tệp nhỏ hơn."
-        )
-    width = max(len(cells) for _, cells in filled)
+    width = max(len(header), *(len(cells) for _, cells in body))
     # Drop trailing columns that are empty everywhere (formatted but unused in Excel).
-    while width > 1 and not any(len(cells) >= width and cells[width - 1] for _, cells in filled):
+    while width > 1 and not any(
+        len(cells) >= width and cells[width - 1] for cells in (header, *(cells for _, cells in body))
+    ):
         width -= 1
     headers = (header + [""] * width)[:width]
     rows = [(cells + [""] * width)[:width] for _, cells in body]
     return headers, rows, [line for line, _ in body]
+
+
+def _too_many_rows(max_rows: int, line: int | None) -> ImportFileError:
+    where = f" (đã dừng đọc ở dòng {_num(line)})" if line else ""
+    return ImportFileError(
+        f"Tệp có hơn {_num(max_rows)} dòng dữ liệu, vượt giới hạn {_num(max_rows)} dòng cho một lần nhập{where}. "
+        "Hãy chia thành nhiều tệp nhỏ hơn."
+    )
 
 
 # --------------------------------------------------------------------------- guess_mapping

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from moderation import mask_pii
 from qa_app.i18n import gettext as _
 from qa_app.models import AuditEvent, Episode, EpisodeStatus, Question, QuestionStatus, Submission, User
-from qa_app.services import audit
+from qa_app.services import audit, import_uploads
 from qa_app.services.errors import InvalidInput
 from qa_app.services.intake import SUBMISSIONS, contact_digest, normalize_contact
 from qa_app.services.permissions import ensure_role
@@ -268,6 +268,7 @@ class RetentionSchedule:
             try:
                 async with self._sessionmaker() as db:
                     self.last = await purge_expired(db, None)
+                    await import_uploads.purge_expired(db)  # files uploaded for an import, past 24 h
                 if self.last.purged:
                     logger.info("personal data past retention removed from %d submissions", self.last.purged)
             except Exception:  # a failed run is retried at the next interval

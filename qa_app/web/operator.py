@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from litestar import Controller, Request, Response, get, post
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
 from qa_app.i18n import gettext as _
 from qa_app.models import Channel, Episode, Role, User
-from qa_app.services import bulk_import, importing, intake
+from qa_app.runtime import Runtime
+from qa_app.services import bulk_import, import_uploads, importing, intake
 from qa_app.services import episodes as episode_service
-from qa_app.services.bulk_import import UploadStore
 from qa_app.services.errors import DomainError, InvalidInput
 from qa_app.services.wards import wards_by_code
 from qa_app.web.auth import requires
@@ -132,26 +133,64 @@ class OperatorController(Controller):
         return render(request, "operator/desk.html", {"episode": current, "similar": similar}, block="desk_similar")
 
 
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+MAX_UPLOAD_BYTES = importing.MAX_BYTES
+# The multipart body around the file: the form's few fields and the part headers.
+MAX_UPLOAD_BODY = MAX_UPLOAD_BYTES + 64 * 1024
+SHOWN_ROW_ERRORS = 200  # rows with errors listed on the page; the rest are counted
 
 
-def upload_store(runtime: Any) -> UploadStore:
-    return UploadStore(runtime.settings.var_dir / "imports")
+def import_reader(runtime: Runtime) -> import_uploads.ImportReader:
+    """This worker's reader of uploads (threads of its own, two files at a time)."""
+    reader = runtime.extras.get("import_reader")
+    if reader is None:
+        reader = runtime.extras["import_reader"] = import_uploads.ImportReader()
+    return cast(import_uploads.ImportReader, reader)
+
+
+def _preview(payload: bytes, chosen: dict[str, int | None] | None) -> tuple[Any, ...]:
+    """In a reader thread: the stored file, the mapping (guessed unless chosen), good rows, row errors."""
+    parsed = import_uploads.decode(payload)
+    if chosen is None:
+        mapping = importing.guess_mapping(parsed.headers, parsed.rows)
+    else:
+        width = len(parsed.headers)
+        mapping = {name: (column if column is not None and column < width else None) for name, column in chosen.items()}
+    if chosen is None and mapping.get("text") is None:
+        return parsed, mapping, [], []  # the operator picks the column on the page
+    rows, errors = importing.validate_rows(parsed, mapping)
+    return parsed, mapping, rows, errors
+
+
+def _busy() -> str:
+    return _("The server is reading other files right now. Please try again in a few seconds.")
 
 
 class ImportController(Controller):
-    """Bulk import: upload, preview with column mapping and per-row errors, import the good rows."""
+    """Bulk import: upload, preview with column mapping and per-row errors, import the good rows.
+
+    The file is read once, in a thread of its own (never on the event loop), when it is uploaded;
+    the preview and the import use what was read, kept in the database (services/import_uploads.py)."""
 
     path = "/operator/import"
     guards = [requires(Role.OPERATOR, Role.MODERATOR)]  # noqa: RUF012
 
     async def _page(self, request: Request[Any, Any, Any], db: Db, **context: Any) -> Response[str]:
         status_code = context.pop("status_code", 200)
+        headers = context.pop("headers", None)
         context.setdefault("episodes", await episode_service.list_episodes(db, episode_service.ACCEPTING_STATUSES))
         context.setdefault("error", None)
         context.setdefault("parsed", None)
         context.setdefault("report", None)
-        return render(request, "operator/import.html", {"fields": importing.FIELDS, **context}, status_code=status_code)
+        context.setdefault("shown_errors", SHOWN_ROW_ERRORS)
+        context.setdefault("max_upload_size", f"{MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
+        context.setdefault("max_upload_rows", f"{importing.MAX_ROWS:,}".replace(",", "."))
+        return render(
+            request,
+            "operator/import.html",
+            {"fields": importing.FIELDS, **context},
+            status_code=status_code,
+            headers=headers,
+        )
 
     @get("/", name="import_upload_form")
     async def upload_form(
@@ -159,53 +198,69 @@ class ImportController(Controller):
     ) -> Response[str]:
         return await self._page(request, db, episode=await desk_episode(db, episode))
 
-    @post("/", name="import_upload")
+    @post("/", name="import_upload", request_max_body_size=MAX_UPLOAD_BODY)
     async def upload(self, request: Request[Any, Any, Any], db: Db, actor: Actor, runtime: RuntimeDep) -> Response[Any]:
-        form = await request.form()
+        try:
+            form = await request.form()
+        except RequestEntityTooLarge:
+            message = _("The file is too large: at most %(size)s per upload. Split it and import the parts one by one.")
+            return await self._page(
+                request,
+                db,
+                episode=await desk_episode(db, None),
+                error=message % {"size": f"{MAX_UPLOAD_BYTES // (1024 * 1024)} MB"},
+                status_code=413,
+            )
         episode = await desk_episode(db, int_field(form, "episode_id"))
         upload = form.get("file")
+        reader = import_reader(runtime)
         try:
             if episode is None:
                 raise importing.ImportFileError(_("No episode is accepting questions."))
             if upload is None or isinstance(upload, str) or not upload.filename:
                 raise importing.ImportFileError(_("Choose a CSV or XLSX file."))
-            data = await upload.read(MAX_UPLOAD_BYTES + 1)
-            importing.parse_file(upload.filename, data, max_bytes=MAX_UPLOAD_BYTES)
+            await db.commit()  # ends the read: SQLite's one connection must not wait for the parse
+            try:
+                payload, rows = await reader.read(upload.filename, upload.file)
+            finally:
+                await upload.close()
         except importing.ImportFileError as exc:
-            return await self._page(request, db, episode=episode, error=exc.message, status_code=422)
-        token = upload_store(runtime).save(actor.id, episode.id, upload.filename, data)
+            return await self._page(request, db, episode=episode, error=exc.message, status_code=exc.status_code)
+        except import_uploads.ImportBusy:
+            return await self._page(
+                request, db, episode=episode, error=_busy(), status_code=503, headers={"Retry-After": "10"}
+            )
+        token = await import_uploads.save(db, actor, episode, upload.filename, payload, rows)
         return Redirect(f"/operator/import/{token}", status_code=303)
 
-    def _mapping(self, form: Any, parsed: importing.ParsedFile) -> dict[str, int | None]:
-        if form is None:
-            return importing.guess_mapping(parsed.headers, parsed.rows)
+    @staticmethod
+    def _chosen_mapping(form: Any) -> dict[str, int | None]:
+        """The columns chosen in the form (checked against the file's header when it is read)."""
         mapping: dict[str, int | None] = {}
         for name in importing.FIELDS:
             value = int_field(form, f"map_{name}")
-            mapping[name] = value if value is not None and 0 <= value < len(parsed.headers) else None
+            mapping[name] = value if value is not None and value >= 0 else None
         return mapping
-
-    async def _load(self, runtime: Any, token: str, actor: User) -> tuple[dict[str, Any], importing.ParsedFile]:
-        meta, data = upload_store(runtime).load(token, actor.id)
-        return meta, importing.parse_file(meta["filename"], data, max_bytes=MAX_UPLOAD_BYTES)
 
     @get("/{token:str}", name="import_preview")
     async def preview(
         self, request: Request[Any, Any, Any], db: Db, actor: Actor, runtime: RuntimeDep, token: FromPath[str]
     ) -> Response[str]:
         try:
-            meta, parsed = await self._load(runtime, token, actor)
+            upload, payload = await import_uploads.load(db, token, actor)
+            await db.commit()  # ends the read before the work in the thread
+            parsed, mapping, rows, errors = await import_reader(runtime).run(_preview, payload, None)
         except importing.ImportFileError as exc:
             return await self._page(request, db, episode=None, error=exc.message, status_code=404)
-        mapping = self._mapping(None, parsed)
-        rows, errors = importing.validate_rows(parsed, mapping) if mapping.get("text") is not None else ([], [])
-        episode = await episode_service.get_episode(db, meta["episode_id"])
+        except import_uploads.ImportBusy:
+            return await self._page(request, db, error=_busy(), status_code=503, headers={"Retry-After": "10"})
+        episode = await episode_service.get_episode(db, upload.episode_id)
         return await self._page(
             request,
             db,
             episode=episode,
             parsed=parsed,
-            meta=meta,
+            meta={"filename": upload.filename},
             token=token,
             mapping=mapping,
             good=len(rows),
@@ -219,12 +274,17 @@ class ImportController(Controller):
     ) -> Response[str]:
         form = await request.form()
         try:
-            meta, parsed = await self._load(runtime, token, actor)
-            mapping = self._mapping(form, parsed)
-            rows, errors = importing.validate_rows(parsed, mapping)
+            upload, payload = await import_uploads.load(db, token, actor)
+            await db.commit()  # ends the read before the work in the thread
+            chosen = self._chosen_mapping(form)
+            parsed, mapping, rows, errors = await import_reader(runtime).run(_preview, payload, chosen)
         except importing.ImportFileError as exc:
             return await self._page(request, db, episode=None, error=exc.message, status_code=422)
-        episode = await episode_service.get_episode(db, meta["episode_id"])
+        except import_uploads.ImportBusy:
+            return await self._page(request, db, error=_busy(), status_code=503, headers={"Retry-After": "10"})
+        meta = {"filename": upload.filename}
+        episode_id = upload.episode_id
+        episode = await episode_service.get_episode(db, episode_id)
         channel = field(form, "channel") or "import"
         if form.get("action") == "preview":
             return await self._page(
@@ -243,6 +303,6 @@ class ImportController(Controller):
             db, runtime.engines, runtime.publisher, episode, rows, actor=actor, default_channel=channel
         )
         report.errors = sorted(errors + report.errors, key=lambda e: e.line)
-        upload_store(runtime).delete(token)
-        episode = await episode_service.get_episode(db, meta["episode_id"])
+        await import_uploads.forget(db, token)
+        episode = await episode_service.get_episode(db, episode_id)
         return await self._page(request, db, episode=episode, report=report, meta=meta)

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import gc
 import io
+import tracemalloc
 import unicodedata
+import warnings
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
-from openpyxl import Workbook
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from openpyxl import Workbook, load_workbook
 
+from qa_app.services import importing, xlsx
 from qa_app.services.importing import (
     FIELDS,
     ImportFileError,
@@ -23,6 +30,7 @@ from qa_app.services.importing import (
     parse_received_at,
     validate_rows,
 )
+from tests import spreadsheets
 
 Q1 = "Khi nào đường Nguyễn Văn Linh được sửa xong, xe cộ đi lại rất khó?"
 Q2 = "Phường tôi bị ngập mỗi khi mưa lớn, bao giờ có cống mới?"
@@ -304,7 +312,8 @@ def test_too_many_rows() -> None:
     data = csv_bytes([["Câu hỏi"], *([f"{Q1} {i}"] for i in range(6))])
     assert "vượt giới hạn 5 dòng" in _message("x.csv", data, max_rows=5)
     assert len(parse_file("x.csv", data, max_rows=6).rows) == 6
-    assert "20.001 dòng" in _message("x.csv", csv_bytes([["Câu hỏi"], *([f"q{i}"] for i in range(20001))]))
+    message = _message("x.csv", csv_bytes([["Câu hỏi"], *([f"q{i}"] for i in range(20001))]))
+    assert "hơn 20.000 dòng dữ liệu" in message and "dừng đọc ở dòng 20.002" in message
 
 
 # --------------------------------------------------------------------------- guess_mapping
@@ -648,3 +657,183 @@ def test_parsed_file_preview() -> None:
     assert result.rows[0][0] == f"{Q1} 0"
     assert result.line_of(0) == 2
     assert ParsedFile(headers=["a"], rows=[["x"]], file_kind="csv").line_of(0) == 2
+
+
+# --------------------------------------------------------------------------- hostile files: bounded reading
+# Each refusal or cut below comes with the peak memory the reading allocated (tracemalloc): the
+# brief is 100 MB for any upload; the reader stays far below it.
+
+MEMORY_CEILING = 100 * 1024 * 1024
+
+
+def _read_with_peak(filename: str, data: bytes, **limits: int) -> tuple[ParsedFile | str, int]:
+    """(the parsed file or the refusal's message, peak bytes allocated while reading)."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        outcome: ParsedFile | str = parse_file(filename, data, **limits)
+    except ImportFileError as exc:
+        outcome = exc.message
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return outcome, peak
+
+
+def test_xlsx_row_bomb_is_cut_at_the_row_limit_in_bounded_memory() -> None:
+    data = spreadsheets.row_bomb(1_800_000)
+    assert len(data) < 1024 * 1024 and spreadsheets.unpacked_size(data) > 140 * 1024 * 1024
+    outcome, peak = _read_with_peak("bom.xlsx", data)
+    assert isinstance(outcome, str)
+    assert "hơn 20.000 dòng dữ liệu" in outcome and "dừng đọc ở dòng 20.002" in outcome
+    assert peak < 30 * 1024 * 1024 < MEMORY_CEILING
+
+
+def test_xlsx_huge_shared_strings_table_is_read_only_as_far_as_needed() -> None:
+    data = spreadsheets.strings_bomb(3_000_000, use=1)
+    outcome, peak = _read_with_peak("bang-chuoi.xlsx", data)
+    assert isinstance(outcome, ParsedFile)
+    assert outcome.rows[0][0] == spreadsheets.QUESTION and outcome.rows[1][0] == spreadsheets.QUESTION
+    assert peak < 10 * 1024 * 1024
+    # A cell naming an entry past a million would make the reader walk the whole table.
+    outcome, peak = _read_with_peak("bang-chuoi.xlsx", spreadsheets.strings_bomb(1_000_100, use=1_000_050))
+    assert isinstance(outcome, str) and "hơn 1.000.000 chuỗi chữ khác nhau (tính đến dòng 3)" in outcome
+    assert peak < 10 * 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (spreadsheets.giant_inline_cell, "có một ô dài hơn 32.767 ký tự (giới hạn của Excel) ở dòng 3"),
+        (spreadsheets.giant_shared_string, "có một ô dài hơn 32.767 ký tự (giới hạn của Excel) ở dòng 3"),
+        (spreadsheets.giant_attribute, "cấu trúc bất thường"),
+        (spreadsheets.blank_rows, "hơn 2.000 dòng (kể cả dòng trống)"),
+        (spreadsheets.entity_bomb, "DTD"),
+        (spreadsheets.nesting_bomb, "lồng nhau quá sâu"),
+        (spreadsheets.many_entries, "không phải bảng tính Excel"),
+    ],
+    ids=[
+        "giant-inline-cell",
+        "giant-shared-string",
+        "giant-tag",
+        "million-blank-rows",
+        "billion-laughs",
+        "deep-nesting",
+        "20k-entries",
+    ],
+)
+def test_hostile_xlsx_is_refused_in_bounded_memory(make: Callable[[], bytes], expected: str) -> None:
+    # A limit of 100 rows: blank rows count against 10 times the limit, so 2,000 are read, not 201,000.
+    outcome, peak = _read_with_peak("x.xlsx", make(), max_rows=100)
+    assert isinstance(outcome, str) and expected in outcome
+    assert peak < 10 * 1024 * 1024
+
+
+def test_unused_giant_shared_string_and_far_columns_cost_nothing() -> None:
+    # The giant string sits in the table but no kept cell uses it: reading stops before it.
+    outcome, _ = _read_with_peak("x.xlsx", spreadsheets.giant_shared_string(used=False))
+    assert isinstance(outcome, ParsedFile)
+    assert outcome.rows == [[spreadsheets.QUESTION, "0903123456", "15/03/2025 12:00"]]
+    # A value in column XFD on 20,000 rows: only the first MAX_COLUMNS columns are kept.
+    outcome, peak = _read_with_peak("x.xlsx", spreadsheets.far_column())
+    assert isinstance(outcome, ParsedFile)
+    assert outcome.headers == ["Câu hỏi"] and len(outcome.rows) == 20000
+    assert peak < 20 * 1024 * 1024
+
+
+def test_csv_of_1_8_million_lines_is_cut_at_the_row_limit() -> None:
+    data = b"C\xc3\xa2u h\xe1\xbb\x8fi\n" + b"q\n" * 1_800_000
+    outcome, peak = _read_with_peak("x.csv", data)
+    assert isinstance(outcome, str) and "hơn 20.000 dòng dữ liệu" in outcome and "dòng 20.002" in outcome
+    assert peak < 20 * 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ("Câu hỏi\n".encode() + b"a" * 9_000_000, "dòng 2 dài hơn 100.000 ký tự"),
+        ("Câu hỏi,Tên\n".encode() + b"x," * 4_000_000 + b"\n", "dòng 2 dài hơn 100.000 ký tự"),
+        ('Câu hỏi\n"'.encode() + b"b" * 80_000 + b"\n" + b"c" * 80_000 + b"\n", "một ô dài hơn 131.072 ký tự ở dòng 2"),
+        ('Câu hỏi,Tên\n"'.encode() + (b"d" * 90_000 + b'","\n') * 50, "dòng 2 dài hơn 100.000 ký tự"),
+    ],
+    ids=["one-9-mb-line", "4-million-columns", "unclosed-quote", "record-of-many-lines"],
+)
+def test_very_long_csv_lines_are_refused_in_bounded_memory(data: bytes, expected: str) -> None:
+    outcome, peak = _read_with_peak("x.csv", data)
+    assert isinstance(outcome, str) and expected in outcome
+    assert peak < 20 * 1024 * 1024
+
+
+def test_csv_keeps_only_the_first_columns() -> None:
+    data = ("Câu hỏi," + ",".join(f"c{i}" for i in range(200)) + f'\n"{Q1}"' + ",x" * 200 + "\n").encode()
+    result = parse_file("x.csv", data)
+    assert len(result.headers) == importing.MAX_COLUMNS and result.rows[0][0] == Q1
+
+
+def test_hand_written_xlsx_reads_like_openpyxl() -> None:
+    """Inline and rich-text strings, phonetic runs, formula results, booleans, errors, ISO dates,
+    date formats, cells and rows without references, a namespace prefix."""
+    rows = [
+        '<x:row r="1"><x:c r="A1" t="inlineStr"><x:is><x:t>Câu hỏi</x:t></x:is></x:c>'
+        '<x:c r="C1" t="s"><x:v>0</x:v></x:c></x:row>',
+        '<x:row r="3"><x:c t="inlineStr"><x:is><x:r><x:t>Đường </x:t></x:r>'
+        '<x:r><x:t xml:space="preserve">ngập &amp; tắc</x:t></x:r>'
+        '<x:rPh sb="0" eb="1"><x:t>ignored</x:t></x:rPh></x:is></x:c>'
+        '<x:c t="str"><x:f>A1&amp;"!"</x:f><x:v>kết quả</x:v></x:c><x:c t="b"><x:v>1</x:v></x:c>'
+        '<x:c t="e"><x:v>#N/A</x:v></x:c><x:c s="1"><x:v>45731.75</x:v></x:c><x:c s="2"><x:v>45732</x:v></x:c>'
+        '<x:c t="d"><x:v>2025-03-17T08:30:00</x:v></x:c><x:c><x:v>1.5</x:v></x:c>'
+        "<x:c><x:v>903123456</x:v></x:c></x:row>",
+        '<x:row><x:c r="B4" t="s"><x:v>1</x:v></x:c></x:row>',
+    ]
+    strings = ["<si><t>Tên</t></si>", '<si><r><t>Bình</t></r><r><t>Chánh</t></r><rPh sb="0" eb="1"><t>x</t></rPh></si>']
+    data = spreadsheets.workbook([r.encode() for r in rows], [t.encode() for t in strings], prefix="x")
+    ours = xlsx.read_first_sheet(data, xlsx.Limits(max_rows=10)).rows
+    theirs = _openpyxl_rows(data)
+    assert ours == theirs
+    assert ours[1][1][:2] == ["Đường ngập & tắc", "kết quả"]
+    assert ours[1][1][4:7] == [datetime(2025, 3, 15, 18, 0), datetime(2025, 3, 16), datetime(2025, 3, 17, 8, 30)]
+    assert ours[2] == (4, [None, "BìnhChánh"])
+    # The 1904 calendar (old Mac Excel files) moves every date by 1,462 days.
+    mac = spreadsheets.workbook([b'<row><c s="2"><v>45732</v></c></row>'], date1904=True)
+    assert xlsx.read_first_sheet(mac, xlsx.Limits(max_rows=10)).rows == _openpyxl_rows(mac)
+
+
+def _openpyxl_rows(data: bytes) -> list[tuple[int, list[Any]]]:
+    """What openpyxl (read-only, cached values) reads: rows with a value, trailing empties dropped."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # styles openpyxl does not know
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    sheet = workbook.active
+    out = []
+    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        cells = list(values)
+        while cells and cells[-1] is None:
+            cells.pop()
+        if cells:
+            out.append((number, cells))
+    workbook.close()
+    return out
+
+
+_cells = st.one_of(
+    st.none(),
+    st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=30).filter(lambda s: s.strip()),
+    st.integers(-(10**12), 10**12),
+    st.floats(allow_nan=False, allow_infinity=False, min_value=-1e12, max_value=1e12),
+    st.booleans(),
+    st.datetimes(min_value=datetime(1901, 1, 1), max_value=datetime(2100, 1, 1)).map(
+        lambda d: d.replace(microsecond=0)
+    ),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(_cells, min_size=1, max_size=6), min_size=1, max_size=12))
+def test_any_openpyxl_workbook_reads_the_same_as_with_openpyxl(grid: list[list[Any]]) -> None:
+    data = xlsx_bytes(grid)
+    theirs = _openpyxl_rows(data)
+    if not theirs:
+        with pytest.raises(xlsx.XlsxError):
+            xlsx.read_first_sheet(data, xlsx.Limits(max_rows=100))
+        return
+    assert xlsx.read_first_sheet(data, xlsx.Limits(max_rows=100)).rows == theirs

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import subprocess
 import sys
+import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +15,10 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from openpyxl import Workbook
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from qa_app.models import Channel, Episode, Question, Submission
+from qa_app.models import Channel, Episode, ImportUpload, Question, Submission
+from qa_app.services import import_uploads
 from tests.conftest import csrf_token, login, post_form
 from tests.factories import make_episode, make_staff
 
@@ -228,3 +232,111 @@ async def test_cli_import(tmp_path: Path, settings: Any, db: Any) -> None:
     assert "line 4" in first.stderr and "line 5" in first.stderr
     second = await asyncio.to_thread(run)
     assert "already imported: 2" in second.stdout and "New questions: 0" in second.stdout
+
+
+def _reader(app: Litestar) -> import_uploads.ImportReader:
+    return app.state.runtime.extras["import_reader"]
+
+
+async def test_preview_and_import_read_the_file_once(
+    app: Litestar, client: AsyncTestClient[Litestar], desk: Episode, db: Any, settings: Any
+) -> None:
+    response = await _upload(client, "cau-hoi.csv", _csv(ROWS), desk)
+    assert response.status_code == 303
+    url = response.headers["location"]
+    for _ in range(2):
+        assert "2 dòng có thể nhập" in (await client.get(url)).text
+    again = await post_form(client, url, {"map_text": "3", "map_contact": "", "action": "preview"})
+    assert again.status_code == 200 and "3 dòng có thể nhập" in again.text  # the bad phone no longer mapped
+    result = await post_form(client, url, {"map_text": "3", "map_name": "1", "map_contact": "2", "action": "import"})
+    assert "Câu hỏi mới: 2" in result.text
+    assert _reader(app).parses == 1
+    # Kept in the database until imported, never as a file on this worker's disk.
+    assert not (settings.var_dir / "imports").exists()
+    assert await db.scalar(select(func.count()).select_from(ImportUpload)) == 0
+    assert (await client.get(url)).status_code == 404
+
+
+async def test_an_expired_upload_is_gone(client: AsyncTestClient[Litestar], desk: Episode, db: Any) -> None:
+    url = (await _upload(client, "cau-hoi.csv", _csv(ROWS), desk)).headers["location"]
+    await db.execute(update(ImportUpload).values(expires_at=datetime.now(UTC) - timedelta(minutes=1)))
+    await db.commit()
+    gone = await client.get(url)
+    assert gone.status_code == 404 and "Tệp tải lên không còn nữa" in gone.text and "24 giờ" in gone.text
+    # The next upload clears expired ones away, and so does the retention schedule.
+    await _upload(client, "khac.csv", _csv(ROWS[:2]), desk)
+    assert await db.scalar(select(func.count()).select_from(ImportUpload)) == 1
+    await db.execute(update(ImportUpload).values(expires_at=datetime.now(UTC) - timedelta(minutes=1)))
+    await db.commit()
+    assert await import_uploads.purge_expired(db) == 1
+    assert await db.scalar(select(func.count()).select_from(ImportUpload)) == 0
+
+
+async def test_each_operator_keeps_a_few_uploads(client: AsyncTestClient[Litestar], desk: Episode, db: Any) -> None:
+    urls = [(await _upload(client, f"{n}.csv", _csv(ROWS), desk)).headers["location"] for n in range(7)]
+    assert await db.scalar(select(func.count()).select_from(ImportUpload)) == import_uploads.KEEP_PER_USER
+    assert (await client.get(urls[0])).status_code == 404
+    assert (await client.get(urls[-1])).status_code == 200
+
+
+async def test_an_upload_over_the_size_limit_gets_a_vietnamese_413(
+    client: AsyncTestClient[Litestar], desk: Episode
+) -> None:
+    big = b"C\xc3\xa2u h\xe1\xbb\x8fi\n" + b"x" * (11 * 1024 * 1024)
+    response = await _upload(client, "lon.csv", big, desk)
+    assert response.status_code == 413
+    assert "Tệp quá lớn: mỗi lần chỉ tải lên tối đa 10 MB" in response.text
+    # Within the body limit but past the file limit: the same status and words.
+    edge = b"C\xc3\xa2u h\xe1\xbb\x8fi\n" + b"x" * (10 * 1024 * 1024)
+    response = await _upload(client, "vua-qua.csv", edge, desk)
+    assert response.status_code == 413 and "Tệp quá lớn" in response.text and "10 MB" in response.text
+
+
+async def test_a_busy_reader_answers_503_with_retry_after(
+    app: Litestar, client: AsyncTestClient[Litestar], desk: Episode
+) -> None:
+    reader = import_uploads.ImportReader(parallel=1, waiting=0)
+    app.state.runtime.extras["import_reader"] = reader
+    release = threading.Event()
+    blocker = asyncio.ensure_future(reader.run(release.wait, 30))
+    await asyncio.sleep(0.05)
+    try:
+        response = await _upload(client, "cau-hoi.csv", _csv(ROWS), desk)
+        assert response.status_code == 503 and response.headers["retry-after"] == "10"
+        assert "Máy chủ đang đọc các tệp khác" in response.text
+    finally:
+        release.set()
+        await blocker
+    assert (await _upload(client, "cau-hoi.csv", _csv(ROWS), desk)).status_code == 303
+    reader.close()
+
+
+async def test_a_long_list_of_row_errors_is_capped_on_the_page(
+    client: AsyncTestClient[Litestar], desk: Episode
+) -> None:
+    rows = [["Câu hỏi", "Điện thoại"], *([f"Câu hỏi số {n} về việc sửa đường ạ?", "sai"] for n in range(450))]
+    url = (await _upload(client, "loi.csv", _csv(rows), desk)).headers["location"]
+    page = (await client.get(url)).text
+    assert "450 dòng có lỗi" in page
+    assert page.count("không hợp lệ: cần số điện thoại") == 200
+    assert "… và 250 dòng lỗi khác (chỉ liệt kê 200 dòng đầu)." in page
+
+
+async def test_cli_import_refuses_a_file_over_the_limit_before_reading_it(
+    tmp_path: Path, settings: Any, db: Any
+) -> None:
+    import asyncio
+    import os
+
+    await make_episode(db, title="Kỳ dòng lệnh", slug="ky-dong-lenh")
+    path = tmp_path / "lon.csv"
+    with path.open("wb") as file:
+        file.truncate(64 * 1024 * 1024)  # sparse: 64 MB on paper, nothing on disk
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
+    env.update(QA_DATABASE_URL=settings.database_url, QA_VAR_DIR=str(settings.var_dir))
+    command = [sys.executable, "-m", "qa_app.cli", "questions", "import", str(path), "--episode", "ky-dong-lenh"]
+    result = await asyncio.to_thread(
+        subprocess.run, command, env=env, capture_output=True, text=True, cwd=ROOT, timeout=120, check=False
+    )
+    assert result.returncode != 0
+    assert "Tệp quá lớn (64 MB); chỉ nhận tệp tối đa 10 MB" in result.stderr
