@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -19,9 +20,11 @@ from litestar import WebSocket, websocket
 from litestar.channels import ChannelsPlugin
 from litestar.exceptions import WebSocketDisconnect
 from litestar.params import FromPath
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from qa_app.availability import database_unavailable
+from qa_app.channels_backend import RESYNC, RESYNC_CHANNEL
 from qa_app.events import EpisodeChanged, Event, OnAirChanged, QuestionChanged
 from qa_app.i18n import current_locale
 from qa_app.models import Department, Question, Role, User
@@ -43,6 +46,11 @@ logger = logging.getLogger("qa_app.live")
 
 # A staff socket re-checks its user this often, so a deactivated account is cut off mid-broadcast.
 USER_RECHECK_SECONDS = 30.0
+# A re-sync (after Redis or the database came back) reaches every socket of a worker at once; each waits
+# up to this long before reading its snapshot, so thousands of sockets do not hit the database together.
+RESYNC_SPREAD_SECONDS = 1.0
+# "Try Again Later": htmx's websocket extension reconnects after it (and after 1006/1011/1012), not after 4xxx.
+WS_TRY_AGAIN_LATER = 1013
 
 
 def moderation_channel(episode_id: FromPath[int]) -> str:
@@ -96,6 +104,7 @@ class LivePublisher:
     MAX_QUEUE = 10_000
     MAX_LIVE_ARRIVALS = 10
     ARRIVALS_INTERVAL = 0.25  # seconds between two renders caused by arrivals alone
+    DATABASE_RETRY_SECONDS = 0.25  # first wait before probing a database that stopped answering
 
     def __init__(
         self,
@@ -150,8 +159,31 @@ class LivePublisher:
             # A failed render must never stop the stream of later events.
             try:
                 await self._publish_batch(batch)
-            except Exception:
-                logger.exception("could not publish %d events", len(batch))
+            except Exception as exc:
+                if _cancelling():
+                    raise asyncio.CancelledError from exc  # shutting down: the error is a consequence
+                if not database_unavailable(exc):
+                    logger.exception("could not publish %d events", len(batch))
+                    continue
+                # These events are lost, and so would be the next ones: wait for the database, then
+                # have every screen of every worker re-sync (events queued meanwhile follow as usual).
+                logger.warning("live updates paused: the database does not answer (%r)", exc)
+                await self._wait_for_database()
+                logger.warning("live updates resume: the database answers again; every screen re-syncs")
+                self._channels.publish(RESYNC, RESYNC_CHANNEL)
+
+    async def _wait_for_database(self) -> None:
+        delay = self.DATABASE_RETRY_SECONDS
+        while True:
+            await asyncio.sleep(delay)
+            try:
+                async with self._sessionmaker() as db:
+                    await db.execute(text("SELECT 1"))
+                return
+            except Exception as exc:
+                if not database_unavailable(exc):
+                    logger.exception("live updates: unexpected error while waiting for the database")
+            delay = min(delay * 2, 2.0)
 
     def _drain(self, batch: list[Event]) -> None:
         assert self._queue is not None
@@ -159,11 +191,14 @@ class LivePublisher:
             batch.append(self._queue.get_nowait())
 
     async def close(self) -> None:
-        if self._worker is not None:
-            self._worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._worker
-            self._worker = None
+        worker, self._worker = self._worker, None
+        # A cancellation can be absorbed when it lands as a database call completes (seen under
+        # PostgreSQL): the loop would then wait for its next event forever. Cancel until it stops.
+        while worker is not None and not worker.done():
+            worker.cancel()
+            await asyncio.wait([worker], timeout=0.5)
+        if worker is not None and not worker.cancelled() and worker.exception() is not None:
+            logger.error("the live publisher had stopped", exc_info=worker.exception())
 
     async def _departments(self, db: AsyncSession) -> list[Department]:
         """The active departments for the cards' route selects, cached briefly (they rarely change)."""
@@ -276,6 +311,11 @@ class LivePublisher:
         )
 
 
+def _cancelling() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
 def _is_arrival(event: Event) -> bool:
     return isinstance(event, QuestionChanged) and event.action in ("submitted", "joined")
 
@@ -372,23 +412,57 @@ async def _serve(
     snapshot: Callable[[], Awaitable[str]],
     still_allowed: Callable[[], Awaitable[bool]] | None,
 ) -> None:
-    """Accept, subscribe, send the snapshot, then stream until the client leaves or loses access."""
+    """Accept, subscribe, send the snapshot, then stream until the client leaves or loses access.
+
+    After a gap (Redis or the database came back) the socket is asked to re-sync and sends a fresh
+    snapshot. When the database does not answer, the socket closes with 1013 ("try again later"): the
+    browser reconnects by itself and takes its snapshot then.
+    """
     await socket.accept()
-    async with channels.start_subscription(names) as subscriber:
-        # Subscribe before the snapshot: an event between the two is sent twice, never lost.
-        first = await snapshot()
-        if first:
-            await socket.send_text(first)
-        async with subscriber.run_in_background(socket.send_data):
-            while True:
-                try:
-                    await asyncio.wait_for(socket.receive_data(mode="text"), timeout=USER_RECHECK_SECONDS)
-                except TimeoutError:
-                    if still_allowed is not None and not await still_allowed():
-                        await socket.close(code=4403)
+    closed = False
+
+    async def deliver(data: bytes) -> None:
+        nonlocal closed
+        if closed:
+            return
+        try:
+            if data != RESYNC:
+                await socket.send_data(data)
+                return
+            # Every socket of the worker re-syncs at once: spread the snapshots' database reads.
+            await asyncio.sleep(random.uniform(0, RESYNC_SPREAD_SECONDS))
+            fresh = await snapshot()
+            if fresh:
+                await socket.send_text(fresh)
+        except Exception as exc:
+            closed = True
+            if database_unavailable(exc):
+                with contextlib.suppress(Exception):
+                    await socket.close(code=WS_TRY_AGAIN_LATER)
+            elif not isinstance(exc, WebSocketDisconnect):
+                logger.warning("live socket dropped: %r", exc)
+
+    try:
+        async with channels.start_subscription([*names, RESYNC_CHANNEL]) as subscriber:
+            # Subscribe before the snapshot: an event between the two is sent twice, never lost.
+            first = await snapshot()
+            if first:
+                await socket.send_text(first)
+            # join=False: a client that left does not need the backlog (and a send to it would fail).
+            async with subscriber.run_in_background(deliver, join=False):
+                while True:
+                    try:
+                        await asyncio.wait_for(socket.receive_data(mode="text"), timeout=USER_RECHECK_SECONDS)
+                    except TimeoutError:
+                        if still_allowed is not None and not await still_allowed():
+                            await socket.close(code=4403)
+                            return
+                    except WebSocketDisconnect:
                         return
-                except WebSocketDisconnect:
-                    return
+    except Exception as exc:
+        if not database_unavailable(exc):
+            raise
+        await socket.close(code=WS_TRY_AGAIN_LATER)
 
 
 def user_still_active(runtime: Runtime, user_id: int) -> Callable[[], Awaitable[bool]]:
