@@ -208,7 +208,6 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None) -> Lit
         channels=channels,
         redis=redis,
         presence=presence,
-        extras={"redis_guard": redis_guard, "channels_backend": channels_backend},
     )
 
     retention = RetentionSchedule(sessionmaker)

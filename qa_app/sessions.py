@@ -3,9 +3,9 @@
 Redis stays the shared store (a session works on every worker). This worker also keeps a bounded copy
 of the sessions it has read or written, and while Redis does not answer it serves and updates that copy:
 a staff member already logged in keeps working on this worker, and one whose request lands on a worker
-that never saw their session logs in again there (the login works). What changed meanwhile is written
-back to Redis when it answers again (a session renewed, created or ended during the outage), so nobody is
-logged out by the recovery, and a logout during the outage does not come back to life.
+that never saw their session logs in again there (the login works). What changed meanwhile (sessions
+renewed, created or ended during the outage) is written to Redis as soon as it answers again, so nobody
+is logged out by the recovery, and a logout made during the outage stays a logout.
 """
 
 from __future__ import annotations
@@ -21,12 +21,13 @@ from litestar.stores.base import Store
 
 from qa_app.availability import RedisGuard, RedisUnavailable
 
+WRITE_BACK_BATCH = 100  # changes written back per request after an outage (the rest on the next ones)
+
 
 @dataclass
 class _Copy:
     value: bytes
     expires_at: float | None  # monotonic
-    unsynced: bool  # written while Redis did not answer: Redis has not got it yet
 
 
 def _seconds(value: int | timedelta | None) -> int | None:
@@ -43,47 +44,50 @@ class FallbackSessionStore(Store):
         self._guard = guard
         self._max_entries = max_entries
         self._copies: OrderedDict[str, _Copy] = OrderedDict()
-        self._deleted: set[str] = set()  # ended while Redis did not answer: delete there when it does
+        self._unsynced: set[str] = set()  # written here while Redis did not answer: newer than Redis's
+        self._deleted: set[str] = set()  # ended here while Redis did not answer: delete there too
 
     async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
         if key in self._deleted:
             return None
         try:
             await self._write_back()
-            value = await self._guard.run(lambda: self._primary.get(key, renew_for=renew_for))
+            if key in self._unsynced and (copy := self._copy(key)) is not None:
+                await self._push(key, copy)  # ours is newer than what Redis holds, if anything
+                return copy.value
+            value = await self._guard.run(partial(self._primary.get, key, renew_for=renew_for))
         except RedisUnavailable:
             copy = self._copy(key)
             if copy is None:
                 return None
             if renew_for is not None and copy.expires_at is not None:
                 copy.expires_at = time.monotonic() + (_seconds(renew_for) or 0)
-                copy.unsynced = True
+                self._unsynced.add(key)
             return copy.value
-        if value is not None:
-            self._remember(key, value, _seconds(renew_for), unsynced=False)
-            return value
-        copy = self._copy(key)
-        if copy is None or not copy.unsynced:
-            self._copies.pop(key, None)  # ended elsewhere (logout, expiry): never revive it
+        if value is None:
+            self._forget(key)  # ended elsewhere (logout, expiry) or lost by Redis: never revive it
             return None
-        await self._sync(key, copy)  # made or renewed here while Redis was away
-        return copy.value
+        self._remember(key, value, _seconds(renew_for))
+        return value
 
     async def set(self, key: str, value: str | bytes, expires_in: int | timedelta | None = None) -> None:
         data = value.encode() if isinstance(value, str) else value
         self._deleted.discard(key)
-        copy = self._remember(key, data, _seconds(expires_in), unsynced=True)
-        await self._sync(key, copy)
+        copy = self._remember(key, data, _seconds(expires_in))
+        self._unsynced.add(key)
+        with contextlib.suppress(RedisUnavailable):
+            await self._push(key, copy)
 
     async def delete(self, key: str) -> None:
-        self._copies.pop(key, None)
+        self._forget(key)
         try:
-            await self._guard.run(lambda: self._primary.delete(key))
+            await self._guard.run(partial(self._primary.delete, key))
         except RedisUnavailable:
             self._deleted.add(key)
 
     async def delete_all(self) -> None:
         self._copies.clear()
+        self._unsynced.clear()
         with contextlib.suppress(RedisUnavailable):
             await self._guard.run(self._primary.delete_all)
 
@@ -92,7 +96,7 @@ class FallbackSessionStore(Store):
 
     async def expires_in(self, key: str) -> int | None:
         try:
-            return await self._guard.run(lambda: self._primary.expires_in(key))
+            return await self._guard.run(partial(self._primary.expires_in, key))
         except RedisUnavailable:
             copy = self._copy(key)
             if copy is None or copy.expires_at is None:
@@ -103,36 +107,43 @@ class FallbackSessionStore(Store):
         """Forget this worker's expired copies (Redis expires its own keys)."""
         now = time.monotonic()
         for key in [k for k, c in self._copies.items() if c.expires_at is not None and c.expires_at <= now]:
-            del self._copies[key]
+            self._forget(key)
 
     def _copy(self, key: str) -> _Copy | None:
         copy = self._copies.get(key)
         if copy is not None and copy.expires_at is not None and copy.expires_at <= time.monotonic():
-            del self._copies[key]
+            self._forget(key)
             return None
         return copy
 
-    def _remember(self, key: str, value: bytes, expires_in: int | None, *, unsynced: bool) -> _Copy:
+    def _forget(self, key: str) -> None:
+        self._copies.pop(key, None)
+        self._unsynced.discard(key)
+
+    def _remember(self, key: str, value: bytes, expires_in: int | None) -> _Copy:
         expires_at = time.monotonic() + expires_in if expires_in is not None else None
-        copy = _Copy(value, expires_at, unsynced)
+        copy = _Copy(value, expires_at)
         self._copies[key] = copy
         self._copies.move_to_end(key)
         while len(self._copies) > self._max_entries:
-            self._copies.popitem(last=False)
+            self._forget(next(iter(self._copies)))
         return copy
 
-    async def _sync(self, key: str, copy: _Copy) -> None:
+    async def _push(self, key: str, copy: _Copy) -> None:
+        """Write this worker's copy to Redis (RedisUnavailable when it does not answer)."""
         expires_in = None if copy.expires_at is None else max(1, int(copy.expires_at - time.monotonic()))
-        try:
-            await self._guard.run(lambda: self._primary.set(key, copy.value, expires_in=expires_in))
-        except RedisUnavailable:
-            copy.unsynced = True
-            return
-        copy.unsynced = False
+        await self._guard.run(partial(self._primary.set, key, copy.value, expires_in=expires_in))
+        self._unsynced.discard(key)
 
     async def _write_back(self) -> None:
-        """Logouts made while Redis was away reach it before anything is read from it."""
+        """What changed here while Redis was away reaches it before anything is read from it."""
         while self._deleted:
             key = next(iter(self._deleted))
             await self._guard.run(partial(self._primary.delete, key))
             self._deleted.discard(key)
+        for key in list(self._unsynced)[:WRITE_BACK_BATCH]:
+            copy = self._copy(key)
+            if copy is None:
+                self._unsynced.discard(key)
+            else:
+                await self._push(key, copy)
