@@ -49,8 +49,9 @@ USER_RECHECK_SECONDS = 30.0
 # A re-sync (after Redis or the database came back) reaches every socket of a worker at once; each waits
 # up to this long before reading its snapshot, so thousands of sockets do not hit the database together.
 RESYNC_SPREAD_SECONDS = 1.0
-# "Try Again Later": htmx's websocket extension reconnects after it (and after 1006/1011/1012), not after 4xxx.
+# htmx's websocket extension reconnects after 1006, 1011, 1012 and 1013 (never after 4xxx codes).
 WS_TRY_AGAIN_LATER = 1013
+WS_INTERNAL_ERROR = 1011
 
 
 def moderation_channel(episode_id: FromPath[int]) -> str:
@@ -435,12 +436,12 @@ async def _serve(
             if fresh:
                 await socket.send_text(fresh)
         except Exception as exc:
+            # Gone, or the snapshot failed: either way the browser reconnects and starts afresh.
             closed = True
-            if database_unavailable(exc):
-                with contextlib.suppress(Exception):
-                    await socket.close(code=WS_TRY_AGAIN_LATER)
-            elif not isinstance(exc, WebSocketDisconnect):
-                logger.warning("live socket dropped: %r", exc)
+            if not isinstance(exc, WebSocketDisconnect) and not database_unavailable(exc):
+                logger.warning("live socket closed after an error: %r", exc)
+            with contextlib.suppress(Exception):
+                await socket.close(code=WS_TRY_AGAIN_LATER if database_unavailable(exc) else WS_INTERNAL_ERROR)
 
     try:
         async with channels.start_subscription([*names, RESYNC_CHANNEL]) as subscriber:
@@ -462,7 +463,8 @@ async def _serve(
     except Exception as exc:
         if not database_unavailable(exc):
             raise
-        await socket.close(code=WS_TRY_AGAIN_LATER)
+        with contextlib.suppress(Exception):
+            await socket.close(code=WS_TRY_AGAIN_LATER)
 
 
 def user_still_active(runtime: Runtime, user_id: int) -> Callable[[], Awaitable[bool]]:
