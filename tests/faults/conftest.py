@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from qa_app.settings import Settings
 from tests.faults.procs import PG_BIN, REDIS_SERVER, PostgresCluster, RedisServer, require
 
 
@@ -13,6 +14,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "tests/faults/" in str(item.fspath):
             item.add_marker(pytest.mark.faults)
+
+
+@pytest.fixture
+def postgres_run(settings: Settings) -> None:
+    """Skip in the SQLite run, before any process is started (list it before the process fixtures)."""
+    if settings.is_sqlite:
+        pytest.skip("needs PostgreSQL: runs in the PostgreSQL + Redis run")
 
 
 @pytest.fixture

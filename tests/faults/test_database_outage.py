@@ -48,9 +48,7 @@ class Outcome:
 
 
 @pytest.fixture
-def pg_settings(settings: Any, pg_cluster: PostgresCluster) -> Any:
-    if settings.is_sqlite:
-        pytest.skip("a PostgreSQL cluster of its own: runs in the PostgreSQL + Redis run")
+def pg_settings(postgres_run: None, settings: Any, pg_cluster: PostgresCluster) -> Any:
     return replace(settings, database_url=pg_cluster.url("qa"))
 
 

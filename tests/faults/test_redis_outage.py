@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -49,11 +50,7 @@ def _snippet(text: str) -> str:
 
 
 @pytest.fixture
-def two_workers_settings(settings: Any, redis_server: RedisServer) -> Any:
-    if settings.is_sqlite:
-        pytest.skip("two workers share PostgreSQL: runs in the PostgreSQL + Redis run")
-    from dataclasses import replace
-
+def two_workers_settings(postgres_run: None, settings: Any, redis_server: RedisServer) -> Any:
     return replace(settings, redis_url=redis_server.url)
 
 
