@@ -9,8 +9,6 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Litestar, Router
 from litestar.channels import ChannelsPlugin
-from litestar.channels.backends.memory import MemoryChannelsBackend
-from litestar.channels.backends.redis import RedisChannelsPubSubBackend
 from litestar.config.csrf import CSRFConfig
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
@@ -28,15 +26,18 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlalchemy.orm.exc import StaleDataError
 
 from qa_app import i18n
+from qa_app.availability import RedisGuard
+from qa_app.channels_backend import ResilientChannelsBackend
 from qa_app.db import create_engine, create_sessionmaker
 from qa_app.events import Publisher
 from qa_app.labels import ALL_LABELS
 from qa_app.runtime import Runtime
-from qa_app.security import MemoryCounter, Passwords, RedisCounter
+from qa_app.security import FallbackCounter, MemoryCounter, Passwords, RedisCounter
 from qa_app.services.errors import DomainError
 from qa_app.services.presence import Presence
 from qa_app.services.retention import RetentionSchedule
 from qa_app.services.wards import wards_sorted_by_name
+from qa_app.sessions import FallbackSessionStore
 from qa_app.settings import LOCALES, Settings
 from qa_app.timeutil import format_date, format_datetime, local_input_value
 from qa_app.web import errors as error_handlers
@@ -106,6 +107,7 @@ def locale_middleware(default_locale: str) -> Any:
 
 # Production runs behind a TLS proxy (README): browsers then never try plain HTTP for a year.
 STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
+RETRY_AFTER = str(error_handlers.RETRY_AFTER_SECONDS).encode()
 
 
 def security_headers_middleware(production: bool) -> Any:
@@ -126,7 +128,10 @@ def security_headers_middleware(production: bool) -> Any:
 
             async def send_with_headers(message: Any) -> None:
                 if message["type"] == "http.response.start":
-                    message = {**message, "headers": [*message.get("headers", []), *added]}
+                    headers = [*message.get("headers", []), *added]
+                    if message["status"] == 503 and not any(name.lower() == b"retry-after" for name, _ in headers):
+                        headers.append((b"retry-after", RETRY_AFTER))  # database down, queue full: when to retry
+                    message = {**message, "headers": headers}
                 await send(message)
 
             await app(scope, receive, send_with_headers)
@@ -173,18 +178,25 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None) -> Lit
     ``publisher`` replaces the live publisher (tests pass a recording one).
     """
     redis = None
+    # Redis only accelerates: every use of it has a fallback in this process (README, "Production").
+    redis_guard = RedisGuard()
     if settings.redis_url:
         from redis.asyncio import Redis
 
-        redis = Redis.from_url(settings.redis_url)
-        channels_backend: Any = RedisChannelsPubSubBackend(redis=redis, key_prefix=f"{settings.redis_prefix}:channels")
+        # Bounded waits: a Redis that does not answer must cost a request at most about a second.
+        redis = Redis.from_url(settings.redis_url, socket_connect_timeout=1.0, socket_timeout=2.0)
+        channels_backend = ResilientChannelsBackend(redis, key_prefix=f"{settings.redis_prefix}:channels")
         stores: dict[str, Any] = {
-            "sessions": RedisStore(redis, namespace=f"{settings.redis_prefix}:sessions"),
+            "sessions": FallbackSessionStore(
+                RedisStore(redis, namespace=f"{settings.redis_prefix}:sessions"), redis_guard
+            ),
             "rate_limit": RedisStore(redis, namespace=f"{settings.redis_prefix}:rate_limit"),
         }
-        counter: Any = RedisCounter(redis, settings.redis_prefix)
+        counter: Any = FallbackCounter(
+            RedisCounter(redis, settings.redis_prefix), redis_guard, strict_weight=max(2, settings.workers)
+        )
     else:
-        channels_backend = MemoryChannelsBackend()
+        channels_backend = ResilientChannelsBackend()
         session_store: Any = (
             MemoryStore()
             if settings.environment == "test"
@@ -202,7 +214,7 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None) -> Lit
     )
     environment = create_template_environment(settings)
     environment.globals["static_version"] = _static_version(settings.static_dir)
-    presence = Presence(redis, settings.redis_prefix)
+    presence = Presence(redis, settings.redis_prefix, redis_guard)
     engine = create_engine(settings.database_url)
     sessionmaker = create_sessionmaker(engine)
     runtime = Runtime(
@@ -235,6 +247,7 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None) -> Lit
             await runtime.publisher.close()
         await engine.dispose()
         if redis is not None:
+            await channels_backend.on_shutdown()  # its Redis tasks stop before the client closes
             await redis.aclose()
 
     session_config = RotatingSessionConfig(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -64,6 +65,8 @@ def run(host: str | None, port: int | None, workers: int | None, reload: bool) -
     settings = _settings()
     if workers and workers > 1 and (not settings.redis_url or settings.is_sqlite):
         raise click.ClickException("Several workers need PostgreSQL (QA_DATABASE_URL) and Redis (QA_REDIS_URL).")
+    if workers:
+        os.environ["QA_WORKERS"] = str(workers)  # each worker reads its settings again: it must know how many
     uvicorn.run(
         "qa_app.asgi:create_from_env",
         factory=True,

@@ -15,11 +15,14 @@ import time
 import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from qa_app.availability import RedisGuard, RedisUnavailable
 
 TOKEN_PREFIX = "qa_"  # noqa: S105 - a prefix, not a secret
 T = TypeVar("T")
@@ -133,12 +136,12 @@ class MemoryCounter:
     def __init__(self) -> None:
         self._counts: dict[str, tuple[int, float]] = {}
 
-    async def hit(self, key: str, window_seconds: int) -> int:
+    async def hit(self, key: str, window_seconds: int, amount: int = 1) -> int:
         now = time.monotonic()
         count, expires = self._counts.get(key, (0, 0.0))
         if expires <= now:
             count, expires = 0, now + window_seconds
-        count += 1
+        count += amount
         self._counts[key] = (count, expires)
         if len(self._counts) > 100_000:
             self._evict(now)
@@ -177,6 +180,49 @@ class RedisCounter:
 
     async def reset(self, key: str) -> None:
         await self._redis.delete(f"{self._prefix}:count:{key}")  # type: ignore[attr-defined]
+
+
+class FallbackCounter:
+    """Counts in Redis while it answers and in this process's memory while it does not.
+
+    The fallback, documented in the README: limits on what citizens send (submissions, ratings,
+    look-ups) fail open, i.e. each worker counts on its own, so a citizen is never refused because
+    Redis blinked; login attempts are counted stricter, each failure weighing ``strict_weight`` (the
+    number of workers, at least 2), so a guesser spread over the workers gets no more tries than with
+    Redis.
+    """
+
+    def __init__(
+        self,
+        redis: RedisCounter,
+        guard: RedisGuard,
+        *,
+        strict_prefixes: tuple[str, ...] = ("login:",),
+        strict_weight: int = 1,
+    ) -> None:
+        self._redis = redis
+        self._guard = guard
+        self._memory = MemoryCounter()
+        self._strict_prefixes = strict_prefixes
+        self._strict_weight = max(1, strict_weight)
+
+    async def hit(self, key: str, window_seconds: int) -> int:
+        try:
+            return await self._guard.run(partial(self._redis.hit, key, window_seconds))
+        except RedisUnavailable:
+            weight = self._strict_weight if key.startswith(self._strict_prefixes) else 1
+            return await self._memory.hit(key, window_seconds, amount=weight)
+
+    async def get(self, key: str) -> int:
+        try:
+            return await self._guard.run(partial(self._redis.get, key))
+        except RedisUnavailable:
+            return await self._memory.get(key)
+
+    async def reset(self, key: str) -> None:
+        await self._memory.reset(key)
+        with contextlib.suppress(RedisUnavailable):
+            await self._guard.run(partial(self._redis.reset, key))
 
 
 def origin_allowed(origin: str | None, host: str | None, allowed: tuple[str, ...], *, required: bool) -> bool:

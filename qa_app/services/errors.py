@@ -39,6 +39,13 @@ class Busy(DomainError):
     status_code = 503
 
 
+class Unavailable(DomainError):
+    """The database does not answer right now (down, restarting, locked): nothing was acknowledged, and
+    the same request again in a few seconds is safe."""
+
+    status_code = 503
+
+
 class InvalidInput(DomainError):
     """Field-level validation failures: ``errors`` maps field name to message."""
 

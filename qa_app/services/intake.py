@@ -21,10 +21,11 @@ from datetime import datetime
 from typing import Any, Protocol, cast
 
 from sqlalchemy import Table, and_, bindparam, insert, or_, select, update
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from moderation import DuplicateIndex, Match, Prepared, Router, fold, mask_pii
+from qa_app.availability import database_unavailable
 from qa_app.events import Publisher, QuestionChanged
 from qa_app.i18n import gettext as _
 from qa_app.models import (
@@ -493,13 +494,6 @@ async def _one_by_one(
             for rest in items[n:]:
                 rest.error = exc
             return
-
-
-def database_unavailable(exc: BaseException) -> bool:
-    """The database (not one submission) failed: lost connection, refused, locked, timed out."""
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return True
-    return isinstance(exc, OperationalError | InterfaceError | OSError | TimeoutError)
 
 
 async def _read_phase(

@@ -19,13 +19,14 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from qa_app.availability import database_unavailable
 from qa_app.events import Publisher
 from qa_app.i18n import gettext as _
 from qa_app.models import EpisodeStatus, User
 from qa_app.services import intake
 from qa_app.services.engines import ModerationEngines
 from qa_app.services.episodes import ACCEPTING_STATUSES, get_episode_by_slug
-from qa_app.services.errors import Busy
+from qa_app.services.errors import Busy, Unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +41,12 @@ class EpisodeRef:
     id: int
     slug: str
     status: EpisodeStatus
+
+
+def unavailable() -> Unavailable:
+    return Unavailable(
+        _("The system is briefly unavailable and could not confirm your question. Please try again in a few seconds.")
+    )
 
 
 class IntakeWriter:
@@ -138,10 +145,17 @@ class IntakeWriter:
             async with self._sessionmaker() as db:
                 await intake.write_batch(db, self._engines, self._publisher, items)
         except Exception as exc:  # the requests answer with the error; the writer goes on
-            logger.exception("could not write a batch of %d submissions", len(items))
+            error: Exception = exc
+            if database_unavailable(exc):
+                # Nothing of the batch is acknowledged: each sender is asked to send again (the form keeps
+                # the text; the idempotency key makes the retry safe even if the commit did land).
+                logger.warning("database unavailable: %d submissions refused with 503: %r", len(items), exc)
+                error = unavailable()
+            else:
+                logger.exception("could not write a batch of %d submissions", len(items))
             for _, future in batch:
                 if not future.done():
-                    future.set_exception(exc)
+                    future.set_exception(error)
             return
         self.batches_written += 1
         self.submissions_written += len(items)

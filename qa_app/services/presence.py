@@ -1,21 +1,27 @@
 """Who is editing which question right now (shown on the card to other moderators).
 
 Soft and short-lived: an entry expires after ``TTL_SECONDS`` unless renewed; shared through Redis when
-the app runs several workers, in memory otherwise.
+the app runs several workers, in memory otherwise. A hint, never a reason to fail: while Redis does not
+answer, nobody is shown as editing.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
+from functools import partial
 from typing import Any
+
+from qa_app.availability import RedisGuard, RedisUnavailable
 
 TTL_SECONDS = 90
 
 
 class Presence:
-    def __init__(self, redis: Any | None = None, prefix: str = "qa") -> None:
+    def __init__(self, redis: Any | None = None, prefix: str = "qa", guard: RedisGuard | None = None) -> None:
         self._redis = redis
         self._prefix = prefix
+        self._guard = guard or RedisGuard()
         self._local: dict[int, tuple[str, float]] = {}
 
     def _key(self, question_id: int) -> str:
@@ -23,7 +29,8 @@ class Presence:
 
     async def start(self, question_id: int, who: str) -> None:
         if self._redis is not None:
-            await self._redis.set(self._key(question_id), who, ex=TTL_SECONDS)
+            with contextlib.suppress(RedisUnavailable):
+                await self._guard.run(partial(self._redis.set, self._key(question_id), who, ex=TTL_SECONDS))
         else:
             self._local[question_id] = (who, time.monotonic() + TTL_SECONDS)
 
@@ -31,13 +38,17 @@ class Presence:
         if await self.editor(question_id) != who:
             return
         if self._redis is not None:
-            await self._redis.delete(self._key(question_id))
+            with contextlib.suppress(RedisUnavailable):
+                await self._guard.run(partial(self._redis.delete, self._key(question_id)))
         else:
             self._local.pop(question_id, None)
 
     async def editor(self, question_id: int) -> str | None:
         if self._redis is not None:
-            value = await self._redis.get(self._key(question_id))
+            try:
+                value = await self._guard.run(partial(self._redis.get, self._key(question_id)))
+            except RedisUnavailable:
+                return None
             return value.decode() if isinstance(value, bytes) else value
         who, expires = self._local.get(question_id, ("", 0.0))
         return who if expires > time.monotonic() else None
@@ -47,7 +58,10 @@ class Presence:
         if not question_ids:
             return {}
         if self._redis is not None:
-            values = await self._redis.mget([self._key(q) for q in question_ids])
+            try:
+                values = await self._guard.run(partial(self._redis.mget, [self._key(q) for q in question_ids]))
+            except RedisUnavailable:
+                return {}
             return {
                 q: (v.decode() if isinstance(v, bytes) else v) for q, v in zip(question_ids, values, strict=True) if v
             }

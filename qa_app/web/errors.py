@@ -9,12 +9,16 @@ from urllib.parse import quote
 from litestar import MediaType, Request, Response
 from litestar.exceptions import ClientException, HTTPException, NotAuthorizedException, ValidationException
 
+from qa_app.availability import database_unavailable
 from qa_app.i18n import gettext as _
 from qa_app.services.errors import DomainError, InvalidInput
 from qa_app.web.auth import API_PREFIX
 from qa_app.web.rendering import render
 
 logger = logging.getLogger("qa_app")
+
+# Seconds a client should wait before retrying a 503 (a database restart takes a few); every 503 says it.
+RETRY_AFTER_SECONDS = 5
 
 
 def _titles() -> dict[int, str]:
@@ -120,8 +124,16 @@ def handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Re
 
 
 def handle_internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if database_unavailable(exc):
+        # Down, restarting, locked or out of connections: not a bug, and the same request shortly works.
+        logger.warning("database unavailable on %s %s: %r", request.method, request.url.path, exc)
+        return error_response(request, 503, database_unavailable_message())
     logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(request, 500, _("The error has been logged. Please try again in a moment."))
+
+
+def database_unavailable_message() -> str:
+    return _("The system is briefly unavailable. Please try again in a few seconds.")
 
 
 def handle_stale_data(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

@@ -15,7 +15,7 @@ from qa_app.i18n import gettext as _
 from qa_app.models import Episode
 from qa_app.services import citizen_status, intake
 from qa_app.services import episodes as episode_service
-from qa_app.services.errors import DomainError, InvalidInput
+from qa_app.services.errors import DomainError, InvalidInput, Unavailable
 from qa_app.services.tracking import new_tracking_code, normalize_tracking_code
 from qa_app.services.wards import search_wards, wards_by_code
 from qa_app.web.auth import client_ip, guess
@@ -118,9 +118,10 @@ class IntakeController(Controller):
             result = await runtime.intake.submit(db, episode, data)
             await intake.count_accepted(runtime.counter, result, contact=contact, per_contact=per_contact)
         except DomainError as exc:
-            # The rollback expires what the session loaded: fetch the episode again to render it.
-            await db.rollback()
-            episode = await episode_service.get_episode_by_slug(db, slug)
+            if not isinstance(exc, Unavailable):  # the database is down: render with what we hold
+                # The rollback expires what the session loaded: fetch the episode again to render it.
+                await db.rollback()
+                episode = await episode_service.get_episode_by_slug(db, slug)
             errors = exc.errors if isinstance(exc, InvalidInput) else {"form": exc.message}
             return await self._episode_page(request, episode, values=values, errors=errors, status_code=exc.status_code)
         return Redirect(f"/tra-cuu/{result.tracking_code}?moi=1", status_code=303)

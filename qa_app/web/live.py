@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -19,9 +20,11 @@ from litestar import WebSocket, websocket
 from litestar.channels import ChannelsPlugin
 from litestar.exceptions import WebSocketDisconnect
 from litestar.params import FromPath
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from qa_app.availability import database_unavailable
+from qa_app.channels_backend import RESYNC, RESYNC_CHANNEL
 from qa_app.events import EpisodeChanged, Event, OnAirChanged, QuestionChanged
 from qa_app.i18n import current_locale
 from qa_app.models import Department, Episode, Question, Role, User
@@ -45,6 +48,12 @@ logger = logging.getLogger("qa_app.live")
 # A staff or studio socket re-checks its access this often, whatever the client sends: a deactivated
 # account, a changed password or role, a logout or a revoked studio link cut the stream within seconds.
 ACCESS_RECHECK_SECONDS = 2.0
+# A re-sync (after Redis or the database came back) reaches every socket of a worker at once; each waits
+# up to this long before reading its snapshot, so thousands of sockets do not hit the database together.
+RESYNC_SPREAD_SECONDS = 1.0
+# htmx's websocket extension reconnects after 1006, 1011, 1012 and 1013 (never after 4xxx codes).
+WS_TRY_AGAIN_LATER = 1013
+WS_INTERNAL_ERROR = 1011
 
 
 def moderation_channel(episode_id: FromPath[int]) -> str:
@@ -103,6 +112,7 @@ class LivePublisher:
     MAX_QUEUE = 10_000
     MAX_LIVE_ARRIVALS = 10
     ARRIVALS_INTERVAL = 0.25  # seconds between two renders caused by arrivals alone
+    DATABASE_RETRY_SECONDS = 0.25  # first wait before probing a database that stopped answering
 
     def __init__(
         self,
@@ -157,8 +167,31 @@ class LivePublisher:
             # A failed render must never stop the stream of later events.
             try:
                 await self._publish_batch(batch)
-            except Exception:
-                logger.exception("could not publish %d events", len(batch))
+            except Exception as exc:
+                if _cancelling():
+                    raise asyncio.CancelledError from exc  # shutting down: the error is a consequence
+                if not database_unavailable(exc):
+                    logger.exception("could not publish %d events", len(batch))
+                    continue
+                # These events are lost, and so would be the next ones: wait for the database, then
+                # have every screen of every worker re-sync (events queued meanwhile follow as usual).
+                logger.warning("live updates paused: the database does not answer (%r)", exc)
+                await self._wait_for_database()
+                logger.warning("live updates resume: the database answers again; every screen re-syncs")
+                self._channels.publish(RESYNC, RESYNC_CHANNEL)
+
+    async def _wait_for_database(self) -> None:
+        delay = self.DATABASE_RETRY_SECONDS
+        while True:
+            await asyncio.sleep(delay)
+            try:
+                async with self._sessionmaker() as db:
+                    await db.execute(text("SELECT 1"))
+                return
+            except Exception as exc:
+                if not database_unavailable(exc):
+                    logger.exception("live updates: unexpected error while waiting for the database")
+            delay = min(delay * 2, 2.0)
 
     def _drain(self, batch: list[Event]) -> None:
         assert self._queue is not None
@@ -166,11 +199,14 @@ class LivePublisher:
             batch.append(self._queue.get_nowait())
 
     async def close(self) -> None:
-        if self._worker is not None:
-            self._worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._worker
-            self._worker = None
+        worker, self._worker = self._worker, None
+        # A cancellation can be absorbed when it lands as a database call completes (seen under
+        # PostgreSQL): the loop would then wait for its next event forever. Cancel until it stops.
+        while worker is not None and not worker.done():
+            worker.cancel()
+            await asyncio.wait([worker], timeout=0.5)
+        if worker is not None and not worker.cancelled() and worker.exception() is not None:
+            logger.error("the live publisher had stopped", exc_info=worker.exception())
 
     async def _departments(self, db: AsyncSession) -> list[Department]:
         """The active departments for the cards' route selects, cached briefly (they rarely change)."""
@@ -283,6 +319,11 @@ class LivePublisher:
         )
 
 
+def _cancelling() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
 def _is_arrival(event: Event) -> bool:
     return isinstance(event, QuestionChanged) and event.action in ("submitted", "joined")
 
@@ -386,30 +427,65 @@ async def _serve(
 
     ``access_lost`` is asked every ACCESS_RECHECK_SECONDS, however chatty the client is, and gives
     the close code once the access the socket was opened with is gone (None while it holds).
+
+    After a gap (Redis or the database came back) the socket is asked to re-sync and sends a fresh
+    snapshot. When the database does not answer, the socket closes with 1013 ("try again later"): the
+    browser reconnects by itself and takes its snapshot then.
     """
     await socket.accept()
-    async with channels.start_subscription(names) as subscriber:
-        # Subscribe before the snapshot: an event between the two is sent twice, never lost.
-        first = await snapshot()
-        if first:
-            await socket.send_text(first)
-        async with subscriber.run_in_background(socket.send_data):
-            loop = asyncio.get_running_loop()
-            due = loop.time() + ACCESS_RECHECK_SECONDS
-            while True:
-                try:
-                    timeout = None if access_lost is None else max(0.0, due - loop.time())
-                    await asyncio.wait_for(socket.receive_data(mode="text"), timeout=timeout)
-                except TimeoutError:
-                    pass
-                except WebSocketDisconnect:
-                    return
-                if access_lost is not None and loop.time() >= due:
-                    due = loop.time() + ACCESS_RECHECK_SECONDS
-                    code = await access_lost()
-                    if code is not None:
-                        await socket.close(code=code)
+    closed = False
+
+    async def deliver(data: bytes) -> None:
+        nonlocal closed
+        if closed:
+            return
+        try:
+            if data != RESYNC:
+                await socket.send_data(data)
+                return
+            # Every socket of the worker re-syncs at once: spread the snapshots' database reads.
+            await asyncio.sleep(random.uniform(0, RESYNC_SPREAD_SECONDS))
+            fresh = await snapshot()
+            if fresh:
+                await socket.send_text(fresh)
+        except Exception as exc:
+            # Gone, or the snapshot failed: either way the browser reconnects and starts afresh.
+            closed = True
+            if not isinstance(exc, WebSocketDisconnect) and not database_unavailable(exc):
+                logger.warning("live socket closed after an error: %r", exc)
+            with contextlib.suppress(Exception):
+                await socket.close(code=WS_TRY_AGAIN_LATER if database_unavailable(exc) else WS_INTERNAL_ERROR)
+
+    try:
+        async with channels.start_subscription([*names, RESYNC_CHANNEL]) as subscriber:
+            # Subscribe before the snapshot: an event between the two is sent twice, never lost.
+            first = await snapshot()
+            if first:
+                await socket.send_text(first)
+            # join=False: a client that left does not need the backlog (and a send to it would fail).
+            async with subscriber.run_in_background(deliver, join=False):
+                loop = asyncio.get_running_loop()
+                due = loop.time() + ACCESS_RECHECK_SECONDS
+                while True:
+                    try:
+                        timeout = None if access_lost is None else max(0.0, due - loop.time())
+                        await asyncio.wait_for(socket.receive_data(mode="text"), timeout=timeout)
+                    except TimeoutError:
+                        pass
+                    except WebSocketDisconnect:
                         return
+                    if access_lost is not None and loop.time() >= due:
+                        due = loop.time() + ACCESS_RECHECK_SECONDS
+                        code = await access_lost()
+                        if code is not None:
+                            closed = True
+                            await socket.close(code=code)
+                            return
+    except Exception as exc:
+        if not database_unavailable(exc):
+            raise
+        with contextlib.suppress(Exception):
+            await socket.close(code=WS_TRY_AGAIN_LATER)
 
 
 def staff_access(socket: WebSocket[Any, Any, Any], user: User) -> AccessCheck:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from typing import Any
 
 from litestar import Controller, MediaType, Request, Response, get
@@ -18,6 +19,7 @@ from qa_app.web.deps import Db, RuntimeDep
 from qa_app.web.rendering import render
 
 HEALTH_TIMEOUT_SECONDS = 3.0
+REDIS_HEALTH_TIMEOUT_SECONDS = 1.0
 
 
 class PublicController(Controller):
@@ -38,14 +40,32 @@ class PublicController(Controller):
 
 @get("/healthz", name="healthz", media_type=MediaType.JSON)
 async def healthz(runtime: RuntimeDep) -> Response[dict[str, str]]:
-    """``{"status": "ok", "database": "ok"}``, or 503 when the database does not answer."""
+    """``{"status": "ok", "database": "ok", "redis": "ok"}`` (``redis`` only when configured).
 
-    async def probe() -> None:
-        async with runtime.engine.connect() as connection:
+    The database is the source of truth: when it does not answer, this worker can do nothing useful and
+    says 503, so a load balancer sends traffic elsewhere. Redis only accelerates (every use of it falls
+    back to this process): when it does not answer the status is ``degraded`` but the code stays 200,
+    because every worker shares the one Redis and taking them all out would turn a blink into an outage.
+    Each probe has its own time limit, so the answer never hangs.
+    """
+
+    async def database() -> None:
+        async with asyncio.timeout(HEALTH_TIMEOUT_SECONDS), runtime.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
 
-    try:
-        await asyncio.wait_for(probe(), timeout=HEALTH_TIMEOUT_SECONDS)
-    except Exception:
-        return Response({"status": "degraded", "database": "unreachable"}, status_code=503)
-    return Response({"status": "ok", "database": "ok"})
+    async def redis(client: Any) -> None:
+        async with asyncio.timeout(REDIS_HEALTH_TIMEOUT_SECONDS):
+            await client.ping()
+
+    probes: dict[str, Awaitable[Any]] = {"database": database()}
+    if runtime.redis is not None:
+        probes["redis"] = redis(runtime.redis)
+    results = await asyncio.gather(*probes.values(), return_exceptions=True)
+    body = {
+        name: "unreachable" if isinstance(result, BaseException) else "ok"
+        for name, result in zip(probes, results, strict=True)
+    }
+    healthy = all(value == "ok" for value in body.values())
+    return Response(
+        {"status": "ok" if healthy else "degraded", **body}, status_code=503 if body["database"] != "ok" else 200
+    )

@@ -11,10 +11,11 @@ from qa_app.app import create_app
 from tests.factories import make_episode
 
 
-async def test_healthz_ok(client: AsyncTestClient[Litestar]) -> None:
+async def test_healthz_ok(client: AsyncTestClient[Litestar], settings: Any) -> None:
     response = await client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
+    expected = {"status": "ok", "database": "ok"} | ({"redis": "ok"} if settings.redis_url else {})
+    assert response.json() == expected
 
 
 async def test_healthz_503_when_database_unreachable(settings_factory: Any) -> None:
