@@ -24,6 +24,7 @@ __all__ = [
     "clean",
     "fold",
     "fold_char_table",
+    "folded_syllables",
     "is_syllable",
     "match_pair",
     "match_text",
@@ -228,6 +229,21 @@ def is_syllable(word: str) -> bool:
     return _apply_tone(base, tones[0] if tones else None) is not None
 
 
+@lru_cache(maxsize=1)
+def folded_syllables() -> frozenset[str]:
+    """Every well-formed Vietnamese syllable without its marks (``tuyet``, ``duong``): what an unaccented
+    word must be to be Vietnamese."""
+    out = set()
+    for initial in _INITIALS:
+        for nucleus in _NUCLEI:
+            for final in _FINALS:
+                base = initial + nucleus + final
+                if _split_syllable(base) is not None:
+                    out.add(base.translate(_FOLD_BASE))
+    return frozenset(out)
+
+
+_FOLD_BASE = str.maketrans("ăâêôơưđ", "aaeooud")
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
 
