@@ -27,9 +27,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from .text import folded_syllables, is_syllable
+from .text import fold_char_table, folded_syllables, is_syllable, normalize
 
 __all__ = ["find_names", "name_like_runs"]
+
+_FOLD = fold_char_table()
 
 
 def _words(text: str) -> frozenset[str]:
@@ -99,8 +101,8 @@ _KIN_AFTER_CUE = _KIN_ASCII | frozenset("ba co di cau mo be".split())
 # Words that head a place or an institution: a capitalised sequence right after one is its name. Compared
 # accented ("Quận" heads, "Quan" is a family name); unaccented words compare folded, in lower case only.
 PLACE_HEADS = _words(
-    "đường phố hẻm ngõ ngách kiệt phường xã quận huyện tỉnh ấp khu tổ chợ cầu trường viện chùa đình miếu bến "
-    "ga cảng kênh rạch sông hồ làng tháp đảo núi vườn xóm trạm lô sở ban phòng ngành cục đội quốc tỉnh lộ "
+    "đường phố hẻm ngõ ngách kiệt phường xã quận huyện tỉnh ấp khu tổ chợ cầu trường viện chùa miếu bến "
+    "ga cảng kênh rạch sông làng tháp đảo núi vườn xóm trạm lô sở ban phòng ngành cục đội quốc tỉnh lộ "
     "đại lộ metro tuyến"
 )
 _FOLDED_HEADS = frozenset(
@@ -113,6 +115,47 @@ ACRONYM_HEADS = frozenset("ubnd hdnd ubmttq thcs thpt th mn kcn kcx tp tx tt cty
 _NAME_LIKE_HEADS = frozenset(["đình", "hồ"])
 # Heads that end a capitalised run ("Nguyễn Văn Linh Quận 7"): never a syllable of a name.
 RUN_BREAKERS = _words("phường quận huyện xã tỉnh ấp đường hẻm ngõ chợ cầu trường bệnh khu sở ủy")
+# Compounds whose first or second word looks like a head but names no place (folded).
+_NOT_HEADS = frozenset(
+    [
+        "gia dinh",
+        "ho so",
+        "truong hop",
+        "to truong",
+        "to pho",
+        "xa hoi",
+        "cho nen",
+        "ban than",
+        "ban dem",
+        "ban ngay",
+        "duong day",
+        "duong di",
+        "cau cuu",
+        "cau hoi",
+        "quan ly",
+        "quan tam",
+        "quan he",
+        "quan trong",
+        "tinh trang",
+        "tinh hinh",
+        "phong chong",
+        "phong ngua",
+        "pho bien",
+        "cuc ky",
+        "ben canh",
+        "ben ngoai",
+        "ben trong",
+        "so luong",
+        "to chuc",
+        "doi voi",
+        "doi tuong",
+        "doi ngu",
+        "lang nghe",
+        "khu vuc",
+    ]
+)
+# Words after which a person, not a place, is named ("hồ sơ của …", "nhờ …", "cảm ơn …").
+_PERSON_BEFORE = frozenset("cua nho gui cam on giup voi ten la gap hoi bao".split())
 # Two-word heads (folded).
 PLACE_HEADS_2 = frozenset(
     [
@@ -283,8 +326,13 @@ def _stops(w: _W) -> bool:
     return w.low in STOP_AFTER if not w.plain else w.fold in _FOLDED_STOP_AFTER
 
 
+# Known place names, accented (as ``normalize`` writes them) and folded (for unaccented texts): accents
+# keep "Nguyễn Văn Bá" (a street) apart from "Nguyễn Văn Ba" (a person).
 _STREETS = _load("streets.txt")  # named after people: still name-like to a reader
-_REGIONS = _load("regions.txt") | _load("places.txt")  # provinces, countries, wards: never a person
+_REGIONS = _load("regions.txt")  # provinces, countries: never a person
+_FOLDED_STREETS = frozenset(name.translate(_FOLD) for name in _STREETS)
+_FOLDED_REGIONS = frozenset(name.translate(_FOLD) for name in _REGIONS)
+_PLACES = _load("places.txt")  # wards and communes, folded
 
 _WORD = re.compile(r"[^\W\d_]+")
 _MARKED = re.compile(r"[À-ỹ]")  # a letter with a mark: the text is typed with diacritics
@@ -318,7 +366,7 @@ _INFO: dict[str, tuple[str, bool, bool, bool]] = {}
 
 def _info(text: str) -> tuple[str, bool, bool, bool]:
     """(lower case, capitalised, acronym, syllable) of a word, memoised (a small vocabulary)."""
-    low = text.lower()
+    low = normalize(text)  # lower case, one tone style ("thuỷ" -> "thủy"), as the word lists are written
     info = (low, text[0].isupper(), len(text) > 1 and text.isupper(), _syllable(low))
     if len(_INFO) >= 100_000:
         _INFO.clear()
@@ -421,8 +469,14 @@ class _Text:
         if w.acronym or (self.caps and w.fold in ACRONYM_HEADS and len(w.fold) > 2):
             return w.fold in ACRONYM_HEADS
         if not w.plain:
-            return w.low in PLACE_HEADS and not (w.cap and not self.caps and w.low in _NAME_LIKE_HEADS)
-        return not w.cap and w.fold in _FOLDED_HEADS
+            head = w.low in PLACE_HEADS and not (w.cap and not self.caps and w.low in _NAME_LIKE_HEADS)
+        else:
+            head = not w.cap and w.fold in _FOLDED_HEADS
+        if head and j > 0 and f"{self.words[j - 1].fold} {w.fold}" in _NOT_HEADS:
+            return False  # "gia đình", "hồ sơ"-like compounds: not a place
+        if head and j + 1 < len(self.words) and f"{w.fold} {self.words[j + 1].fold}" in _NOT_HEADS:
+            return False
+        return head
 
     def is_head(self, j: int) -> bool:
         """Word ``j`` (alone or with the next word) heads a place or an institution."""
@@ -443,11 +497,20 @@ class _Text:
     # -- counter-cues
 
     def known_place(self, i: int, j: int) -> bool:
-        """Words ``i:j`` (or a tail of two or more of them) name a known place."""
-        for k in range(i, j - 1 if j - i > 1 else j):
-            if self.fold_of(k, j) in _STREETS or self.fold_of(k, j) in _REGIONS:
+        """Words ``i:j`` (or a tail of two or more of them, "Chợ Bà Chiểu") name a known place."""
+        plain = self.words[i].plain
+        streets, regions = (_FOLDED_STREETS, _FOLDED_REGIONS) if plain else (_STREETS, _REGIONS)
+        for k in range(i, max(i + 1, j - 1)):
+            name = " ".join((w.fold if plain else w.low) for w in self.words[k:j])
+            if name in streets or name in regions or name.translate(_FOLD) in _PLACES:
                 return True
-        return self.fold_of(i, j) in _STREETS or self.fold_of(i, j) in _REGIONS
+        return False
+
+    def region(self, i: int, j: int) -> bool:
+        """Words ``i:j`` name a province, a country or a ward: never a person."""
+        plain = self.words[i].plain
+        name = " ".join((w.fold if plain else w.low) for w in self.words[i:j])
+        return name in (_FOLDED_REGIONS if plain else _REGIONS) or name.translate(_FOLD) in _PLACES
 
     def place_context(self, i: int) -> bool:
         """A place/institution head or an office's title in the same phrase, just before word ``i``."""
@@ -458,6 +521,8 @@ class _Text:
             if gap.strip(" ") and gap.strip(" ") not in ("&", "'"):
                 break
             w = self.words[k]
+            if w.fold in _PERSON_BEFORE and not w.cap:
+                return False  # "hồ sơ của …", "nhờ …", "gửi …": a person is meant after these
             if self.is_head(k):
                 return True
             if k >= 1 and (
@@ -547,7 +612,7 @@ def _one_word_ok(t: _Text, i: int, *, after_kin: bool = False) -> bool:
     tịch", "tôi là Nhân viên …"): after "tôi là" the clause must end with it; after a kinship term ("thầy
     Tuấn dạy …", "chị Hằng ơi") any word may follow."""
     w = t.words[i]
-    if (_not_given(w) and w.low not in ORDER_WORDS) or w.fold in _REGIONS:
+    if (_not_given(w) and w.low not in ORDER_WORDS) or t.region(i, i + 1):
         return False
     return after_kin or _ends_clause(t, i + 1)
 
@@ -788,7 +853,7 @@ def name_like_runs(nfc: str, shadow: str) -> list[tuple[int, int]]:
             continue
         if j - i == 1 and t.sentence_start(i):
             continue
-        if t.fold_of(i, j) in _REGIONS:
+        if t.region(i, j):
             continue  # "Việt Nam", "Tây Ninh", "Bình Tân": never a person
         if t.sentence_start(i) and (
             _common_word(t.words[i]) or not (_is_surname(t.words[i]) or _is_name_syllable(t.words[i]))

@@ -229,6 +229,10 @@ NAMES = [
     # a full name without a cue
     ("Học sinh Trần Gia Huy bị đánh trước cổng trường", "Học sinh [họ tên] bị đánh trước cổng trường"),
     ("Nguyễn Văn An hỏi: thủ tục sang tên xe máy?", "[họ tên] hỏi: thủ tục sang tên xe máy?"),
+    # "tổ trưởng", "hồ sơ", "trường hợp" look like place words ("tổ 5", "hồ Con Rùa", "trường …") but are not
+    ("tổ trưởng Nguyễn Văn Ba thu tiền", "tổ trưởng [họ tên] thu tiền"),
+    ("hồ sơ của Trần Thị Hoa bị trả", "hồ sơ của [họ tên] bị trả"),
+    ("trường hợp Phạm Văn Lực được giải quyết chưa", "trường hợp [họ tên] được giải quyết chưa"),
 ]
 
 
@@ -342,6 +346,7 @@ def test_remove_pii_keeps_names_for_matching() -> None:
     [
         ("Lê Văn Tám hỏi về trợ cấp", "[tên] hỏi về trợ cấp"),  # a street's name, but no place word: hidden
         ("Nhờ Lan Anh chuyển lời giúp", "Nhờ [tên] chuyển lời giúp"),
+        ("Hồ sơ của gia đình Lê Mai bị trả", "Hồ sơ của gia đình [tên] bị trả"),
         ("Mã hồ sơ 4471 nộp năm 2025", "Mã hồ sơ [số] nộp năm [số]"),
         ("Mã 12 34 567 xin gửi lại", "Mã [số] xin gửi lại"),
         (
