@@ -126,6 +126,7 @@ _EMAIL = re.compile(rf"(?<![\w.+\-]){_LOCAL}\s?@\s?[a-z0-9\-]+(?:\s?\.\s?[a-z0-9
 _AT_WORD = r"(?:\s?[\[({]\s?(?:at|a|a cong)\s?[\])}]\s?|\s(?:at|a cong|a móc|a moc)\s)"
 _DOT_WORD = r"(?:\s?[\[({]\s?(?:dot|cham)\s?[\])}]\s?|\s(?:dot|cham)\s|\s?\.\s?)"
 _TLD = r"(?:com|net|org|edu|gov|info|biz|vn|io|me|co|asia|xyz|online|site|us|uk|au|jp|kr|cn|de|fr)"
+_AT_HINTS = (" at ", "at]", "at)", "at}", "(a)", "[a]", "{a}", "a cong", "a moc")
 _EMAIL_SPELLED = re.compile(
     rf"(?<![\w.+\-]){_LOCAL}{_AT_WORD}[a-z0-9\-]+(?:{_DOT_WORD}[a-z0-9\-]+)*?{_DOT_WORD}{_TLD}(?:{_DOT_WORD}vn)?\b"
 )
@@ -191,6 +192,13 @@ _NOT_STREET_BEFORE = re.compile(
 _UPPER_WORD_AFTER = re.compile(r"\s+(?:đường\s+|Đường\s+)?(\S)")
 
 
+def _hint(text: str, hints: tuple[str, ...]) -> bool:
+    for h in hints:  # noqa: SIM110 -- a plain loop: any() over a generator costs ~3x more here
+        if h in text:
+            return True
+    return False
+
+
 def _phone_ok(match: str) -> bool:
     digits = re.sub(r"\D", "", match)
     stripped = match.lstrip("( ")
@@ -242,11 +250,11 @@ def _find(nfc: str, *, names: bool = True) -> list[tuple[str, int, int]]:
     if "@" in shadow:
         for m in _EMAIL.finditer(shadow):
             found.add("email", m.start(), m.end())
-    if "at" in shadow or "cong" in shadow or "moc" in shadow or "(a)" in shadow:
+    if names and _hint(shadow, _AT_HINTS):  # matching keeps the words of a spelled-out address
         for m in _EMAIL_SPELLED.finditer(shadow):
             found.add("email", m.start(), m.end())
-    if n_digits >= 4:
-        _find_codes(nfc, shadow, found)
+    if n_digits >= 6:  # a plate has 6 digits or more, a passport 7, a health-insurance card 13
+        _find_codes(nfc, shadow, found, n_digits)
     if n_digits >= 8:
         _find_phones(shadow, found)
     if n_digits >= 5:
@@ -261,17 +269,17 @@ def _find(nfc: str, *, names: bool = True) -> list[tuple[str, int, int]]:
     return sorted(found.spans, key=lambda s: s[1])
 
 
-def _find_codes(nfc: str, shadow: str, found: _Spans) -> None:
+def _find_codes(nfc: str, shadow: str, found: _Spans, n_digits: int) -> None:
     """Plates, health-insurance cards and passports: letters and digits together."""
     for m in _PLATE.finditer(shadow):
         letters = nfc[m.start(2) : m.end(2)]
         attached = m.start(2) == m.end(1) and (m.group(3) or m.end(2) == m.start(4))
         if letters.isupper() or attached or "bien" in shadow[max(0, m.start() - 12) : m.start()]:
             found.add("plate", m.start(), m.end())
-    for m in _INSURANCE_CARD.finditer(shadow):
+    for m in _INSURANCE_CARD.finditer(shadow) if n_digits >= 13 else ():
         if nfc[m.start(1) : m.end(1)].isupper() or (m.end(1) == m.start(1) + 2 and shadow[m.end(1)].isdigit()):
             found.add("insurance_number", m.start(), m.end())
-    for m in _PASSPORT.finditer(shadow):
+    for m in _PASSPORT.finditer(shadow) if n_digits >= 7 else ():
         if nfc[m.start(1)].isupper() or _cue_kind(shadow, m.start()) == "id_number":
             found.add("id_number", m.start(), m.end())
 
