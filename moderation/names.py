@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from .text import fold_char_table, folded_syllables, is_syllable, normalize
+from .syllables import fold_char_table, folded_syllables, is_syllable, normalize
 
 __all__ = ["find_names", "name_like_runs"]
 

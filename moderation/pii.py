@@ -34,7 +34,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from .names import find_names, name_like_runs
-from .text import fold_char_table
+from .syllables import fold_char_table
 
 __all__ = [
     "MASK_TOKENS",
