@@ -412,12 +412,15 @@ def unsure_spans(text: str) -> list[PiiFinding]:
     name-like sequences (``name_like``) and runs of four or more digits, or of seven or more in groups
     (``digits``), that the masker left. Spans in the original ``text``."""
     nfc, starts, ends = _nfc_map(text)
-    shadow = _shadow(nfc)
     taken = bytearray(len(nfc))
     for _, a, b in _find(nfc):
         taken[a:b] = b"\x01" * (b - a)
+    return [PiiFinding(kind, starts[a], ends[b - 1]) for kind, a, b in _unsure(nfc, taken)]
+
+
+def _unsure(nfc: str, taken: bytearray) -> list[tuple[str, int, int]]:
     out: list[tuple[str, int, int]] = []
-    for a, b in name_like_runs(nfc, shadow):
+    for a, b in name_like_runs(nfc, _shadow(nfc)):
         if not any(taken[a:b]):
             out.append(("name_like", a, b))
     for m in _DIGIT_RUN.finditer(nfc):
@@ -428,12 +431,14 @@ def unsure_spans(text: str) -> list[PiiFinding]:
             continue
         out.append(("digits", m.start(), m.end()))
     out.sort(key=lambda s: s[1])
-    return [PiiFinding(kind, starts[a], ends[b - 1]) for kind, a, b in out]
+    return out
 
 
 def mask_unreviewed(text: str) -> str:
     """``text`` as a public view may show it before a moderator reviewed it: :func:`mask_pii`, then every
     remaining capitalised name-like sequence and every run of four or more digits masked as well."""
     masked = mask_pii(text).text
-    spans = [(f.start, f.end, UNREVIEWED_TOKENS[f.kind]) for f in unsure_spans(masked)]
-    return _replace(masked, spans)
+    nfc, starts, ends = _nfc_map(masked)
+    # the masked text has nothing left for mask_pii to find: only what it was unsure of remains
+    unsure = _unsure(nfc, bytearray(len(nfc)))
+    return _replace(masked, [(starts[a], ends[b - 1], UNREVIEWED_TOKENS[kind]) for kind, a, b in unsure])
