@@ -4,7 +4,7 @@ rapidfuzz."""
 
 from .duplicates import DuplicateIndex, Match, Prepared, similarity
 from .matching import AnswerMatch, match_check
-from .pii import Masked, PiiFinding, mask_pii
+from .pii import Masked, PiiFinding, mask_pii, mask_unreviewed, unsure_spans
 from .routing import Route, Router
 from .text import canonical, fold, normalize
 
@@ -20,7 +20,9 @@ __all__ = [
     "canonical",
     "fold",
     "mask_pii",
+    "mask_unreviewed",
     "match_check",
     "normalize",
     "similarity",
+    "unsure_spans",
 ]

@@ -1,4 +1,4 @@
-"""Command line: ``python -m moderation cluster|route|bench`` (see README.md)."""
+"""Command line: ``python -m moderation cluster|route|mask|bench`` (see README.md)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,16 @@ import gc
 import json
 import os
 import random
+import re
 import sys
 import time
 import tracemalloc
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from .duplicates import DuplicateIndex
+from .pii import mask_pii
 from .routing import Router
 
 
@@ -57,6 +60,117 @@ def cmd_route(args: argparse.Namespace, out: TextIO) -> None:
         ranked = router.rank(text, limit=3)
         best = ranked[0].code if ranked and ranked[0].confidence >= router.floor else None
         _dump({"id": item.get("id", n), "department": best, "ranked": [[r.code, r.confidence] for r in ranked]}, out)
+
+
+# ----------------------------------------------------------------------------- mask
+
+_NUMBER_WORDS = frozenset(
+    "không một mốt hai ba bốn tư năm lăm sáu bảy tám chín mười linh lẻ khong mot bon sau bay tam chin".split()
+)
+_EMAIL_SIGNS = ("@", "＠", "[at]", "(at)", "{at}", " at ", "(a)", "a còng", "a cong")
+
+
+def pii_class(substring: str) -> str:
+    """The class a labelled ``pii`` substring belongs to: ``email``, ``number`` or ``name``."""
+    low = substring.lower()
+    if any(sign in low for sign in _EMAIL_SIGNS):
+        return "email"
+    words = low.replace(",", " ").split()
+    if any(c.isdigit() for c in low) or (words and all(w in _NUMBER_WORDS for w in words)):
+        return "number"
+    return "name"
+
+
+@dataclass
+class MaskScore:
+    """Figures of the masker on labelled items (``pii``: must disappear, ``keep``: must survive)."""
+
+    pii: dict[str, int] = field(default_factory=dict)  # class -> labelled substrings
+    gone: dict[str, int] = field(default_factory=dict)  # class -> substrings no longer in the masked text
+    covered: int = 0  # substrings whose every letter and digit lies inside a finding
+    keep: int = 0
+    kept: int = 0
+    findings: int = 0
+    stray: int = 0  # findings that touch no labelled substring (over-masking)
+    misses: list[tuple[Any, str, str]] = field(default_factory=list)  # (id, class, substring)
+    lost: list[tuple[Any, str]] = field(default_factory=list)  # (id, keep substring)
+    strays: list[tuple[Any, str, str]] = field(default_factory=list)  # (id, kind, text)
+
+    @property
+    def recall(self) -> float:
+        return sum(self.gone.values()) / max(1, sum(self.pii.values()))
+
+    @property
+    def coverage(self) -> float:
+        return self.covered / max(1, sum(self.pii.values()))
+
+    @property
+    def keep_rate(self) -> float:
+        return self.kept / max(1, self.keep)
+
+    def line(self) -> str:
+        parts = [f"recall {sum(self.gone.values())}/{sum(self.pii.values())} = {self.recall:.3f}"]
+        parts += [f"{c} {self.gone.get(c, 0)}/{n}" for c, n in sorted(self.pii.items())]
+        parts.append(f"fully covered {self.coverage:.3f}")
+        parts.append(f"keep {self.kept}/{self.keep} = {self.keep_rate:.3f}")
+        parts.append(f"findings {self.findings}, outside any labelled span {self.stray}")
+        return "; ".join(parts)
+
+
+def score_masking(items: Sequence[dict[str, Any]]) -> MaskScore:
+    """Recall of ``pii`` substrings (gone from the masked text), per class; how many are fully covered by
+    a finding; the share of ``keep`` substrings that survive; findings outside every labelled span."""
+    score = MaskScore()
+    for n, item in enumerate(items):
+        text = str(item.get("text", ""))
+        masked = mask_pii(text)
+        inside = bytearray(len(text))
+        for f in masked.found:
+            inside[f.start : f.end] = b"\x01" * (f.end - f.start)
+        labelled = bytearray(len(text))
+        for sub in item.get("pii", []):
+            cls = pii_class(sub)
+            score.pii[cls] = score.pii.get(cls, 0) + 1
+            if sub not in masked.text:
+                score.gone[cls] = score.gone.get(cls, 0) + 1
+            else:
+                score.misses.append((item.get("id", n), cls, sub))
+            spans = [(m.start(), m.end()) for m in re.finditer(re.escape(sub), text)]
+            for a, b in spans:
+                labelled[a:b] = b"\x01" * (b - a)
+            score.covered += bool(spans) and all(inside[k] for a, b in spans for k in range(a, b) if text[k].isalnum())
+        for sub in item.get("keep", []):
+            score.keep += 1
+            if sub in masked.text:
+                score.kept += 1
+            else:
+                score.lost.append((item.get("id", n), sub))
+        for f in masked.found:
+            score.findings += 1
+            if not any(labelled[f.start : f.end]):
+                score.stray += 1
+                score.strays.append((item.get("id", n), f.kind, text[f.start : f.end]))
+    return score
+
+
+def cmd_mask(args: argparse.Namespace, out: TextIO) -> None:
+    items = list(_read_jsonl(args.input))
+    for n, item in enumerate(items):
+        masked = mask_pii(str(item.get("text", "")))
+        _dump({"id": item.get("id", n), "masked": masked.text}, out)
+        if args.show:
+            text = str(item.get("text", ""))
+            shown = ", ".join(f"{f.kind} {text[f.start : f.end]!r}" for f in masked.found) or "nothing"
+            sys.stderr.write(f"{item.get('id', n)}: {shown}\n")
+    if args.show and any("pii" in item or "keep" in item for item in items):
+        score = score_masking(items)
+        for item_id, cls, sub in score.misses:
+            sys.stderr.write(f"missed   {item_id} {cls}: {sub!r}\n")
+        for item_id, sub in score.lost:
+            sys.stderr.write(f"lost     {item_id} keep: {sub!r}\n")
+        for item_id, kind, sub in score.strays:
+            sys.stderr.write(f"unlabelled {item_id} {kind}: {sub!r}\n")
+        sys.stderr.write(score.line() + "\n")
 
 
 # ----------------------------------------------------------------------------- bench
@@ -291,6 +405,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--departments", required=True)
     p.add_argument("--history")
     p.add_argument("--input", required=True)
+    p = sub.add_parser("mask", help='mask personal data in each line of a JSONL file ({"id", "masked"} out)')
+    p.add_argument("--input", required=True)
+    p.add_argument(
+        "--show", action="store_true", help="report on stderr what was masked and, for labelled items, the figures"
+    )
     p = sub.add_parser("bench", help="speed and memory of the duplicate index")
     p.add_argument("--size", type=int, default=100_000)
     p.add_argument("--queries", type=int, default=500, help="new and duplicate queries timed (each)")
@@ -301,7 +420,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     out = sys.stdout
-    {"cluster": cmd_cluster, "route": cmd_route, "bench": cmd_bench}[args.command](args, out)
+    {"cluster": cmd_cluster, "route": cmd_route, "mask": cmd_mask, "bench": cmd_bench}[args.command](args, out)
     out.flush()
     return 0
 

@@ -282,6 +282,9 @@ class Question(Base):
     routed_at: Mapped[datetime | None]
     answered_at: Mapped[datetime | None]
     published_at: Mapped[datetime | None]
+    # When a moderator saved or approved the public wording (migration 0004); until then citizen-facing
+    # views hide every name-like sequence and digit run in it (services/wording.py).
+    wording_reviewed_at: Mapped[datetime | None]
 
     department: Mapped[Department | None] = relationship(lazy="joined")
 

@@ -1,7 +1,8 @@
 """What the studio screen and the public board show, built from public data only.
 
 These views are projections that simply have no contact, name or raw text in them: a template
-mistake on a public screen cannot leak what it never receives.
+mistake on a public screen cannot leak what it never receives. A wording no moderator has reviewed yet
+comes with its remaining name-like sequences and digit runs masked (services/wording.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from moderation import fold
 from qa_app.models import Answer, AnswerStatus, Department, Episode, Question, QuestionStatus, RundownItem
 from qa_app.security import sign
+from qa_app.services.wording import citizen_wording
 from qa_app.timeutil import utcnow
 
 S = QuestionStatus
@@ -87,7 +89,7 @@ def _public(question: Question, answer: Answer | None, *, with_answer: bool) -> 
         commitments = tuple((c.what, c.due_date.strftime("%d/%m/%Y") if c.due_date else "") for c in answer.commitments)
     return PublicQuestion(
         id=question.id,
-        text=question.public_text,
+        text=citizen_wording(question),
         department=department.name if department else None,
         department_code=department.code if department else None,
         citizens=question.submission_count,

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from qa_app.i18n import N_
 from qa_app.models import Answer, AnswerStatus, Commitment, Department, Episode, Question, QuestionStatus, Submission
 from qa_app.services.tracking import normalize_tracking_code
+from qa_app.services.wording import citizen_wording
 
 S = QuestionStatus
 # Message ids of the plain-language status; the template translates them.
@@ -84,7 +85,7 @@ async def lookup(db: AsyncSession, code: str) -> CitizenStatus | None:
         tracking_code=submission.tracking_code,
         episode=episode,
         question_id=question.id,
-        public_text=question.public_text,
+        public_text=citizen_wording(question),
         status=question.status,
         status_message=PLAIN_STATUS.get(question.status, PLAIN_STATUS[S.NEW]),
         department_name=department.name if department else None,

@@ -242,6 +242,7 @@ async def _seed_questions(
         if status is not QuestionStatus.NEW and status is not QuestionStatus.REJECTED and department is not None:
             question.department_id = department.id
             question.routed_at = received + timedelta(hours=2)
+            question.wording_reviewed_at = question.routed_at  # the demo's moderators read what they routed
             question.due_date = add_working_days(question.routed_at.date(), episode.answer_deadline_days, holidays)
         if status is QuestionStatus.REJECTED:
             question.reject_reason = RejectReason(item.get("reject_reason") or "other")

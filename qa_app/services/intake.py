@@ -49,6 +49,7 @@ from qa_app.services.errors import Conflict, DomainError, InvalidInput, NotFound
 from qa_app.services.permissions import ensure_role
 from qa_app.services.tracking import new_tracking_code
 from qa_app.services.wards import wards_by_code
+from qa_app.services.wording import citizen_wording
 from qa_app.timeutil import utcnow
 
 logger = logging.getLogger(__name__)
@@ -873,6 +874,7 @@ def _consent_hash(data: CleanSubmission) -> str:
 class SimilarQuestion:
     question: Question
     score: float
+    text: str  # what a citizen may see of the wording (services/wording.py); staff read question.public_text
 
 
 async def similar_public_questions(
@@ -883,7 +885,8 @@ async def similar_public_questions(
     limit: int = 5,
     statuses: frozenset[QuestionStatus] = PUBLIC_STATUSES,
 ) -> list[SimilarQuestion]:
-    """What citizens see while typing: the closest moderated questions of this episode.
+    """What citizens see while typing: the closest moderated questions of this episode, each with the
+    wording a citizen may see (hidden more strictly until a moderator reviewed it).
 
     Operators pass ``MERGEABLE_STATUSES`` to see unmoderated questions too.
     """
@@ -900,9 +903,9 @@ async def similar_public_questions(
             select(Question).where(Question.id.in_([cast(int, m.key) for m in matches]), Question.status.in_(statuses))
         )
     }
-    return [SimilarQuestion(questions[cast(int, m.key)], m.score) for m in matches if cast(int, m.key) in questions][
-        :limit
-    ]
+    found = [questions[cast(int, m.key)] for m in matches if cast(int, m.key) in questions][:limit]
+    scores = {m.key: m.score for m in matches}
+    return [SimilarQuestion(q, scores[q.id], citizen_wording(q)) for q in found]
 
 
 async def submissions_entered_by(db: AsyncSession, actor: User, episode_id: int, limit: int = 30) -> list[Submission]:

@@ -1,5 +1,5 @@
-"""Moderators' actions on questions: merge, split, edit wording, reject, reopen, route, set priority,
-approve or return answers, undo a merge or a split.
+"""Moderators' actions on questions: merge, split, edit or approve the wording, reject, reopen, route, set
+priority, approve or return answers, undo a merge or a split.
 
 Every action: check the role, refuse a stale version (optimistic lock) with Conflict, validate the
 transition, write the audit event, commit, then update this worker's engines and publish the event.
@@ -265,6 +265,7 @@ async def edit_wording(
     before = {"text": question.public_text, "version": question.version}
     question.public_text = wording
     question.search_text = fold(wording)
+    question.wording_reviewed_at = utcnow()  # saved by a moderator: shown to citizens as written
     audit.record(
         ctx.db,
         ctx.actor,
@@ -278,6 +279,32 @@ async def edit_wording(
     await _commit(ctx, question)
     ctx.engines.indexed(question.episode_id, question.id, wording)
     await _publish(ctx, question, "edited")
+    return question
+
+
+async def approve_wording(ctx: ActionContext, question_id: int, *, expected_version: int | None = None) -> Question:
+    """A moderator read the public wording and lets citizens see it as written: until then citizen-facing
+    views hide every name-like sequence and digit run in it (services/wording.py)."""
+    ensure_role(ctx.actor, Role.MODERATOR)
+    question = await _question(ctx.db, question_id)
+    _check_version(question, expected_version)
+    if question.status not in EDITABLE:
+        raise Conflict(_("This question was merged into another one."))
+    if question.wording_reviewed_at is not None:
+        return question
+    question.wording_reviewed_at = utcnow()
+    audit.record(
+        ctx.db,
+        ctx.actor,
+        "question.approve_wording",
+        "question",
+        question.id,
+        episode_id=question.episode_id,
+        before={"version": question.version},
+        after={"text": question.public_text},
+    )
+    await _commit(ctx, question)
+    await _publish(ctx, question, "edited")  # what citizens see of it changed
     return question
 
 

@@ -39,6 +39,8 @@ CARD_MESSAGES = (
     N_("high"),
     N_("urgent"),
     N_("Edit wording"),
+    N_("Wording not approved yet: citizens see it with the highlighted parts hidden."),
+    N_("Approve wording"),
     N_("%(num)d citizen"),
     N_("%(num)d citizens"),
 )

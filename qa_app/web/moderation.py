@@ -296,6 +296,20 @@ class ModerationController(Controller):
             await runtime.presence.stop(question_id, actor.username)
         return response
 
+    @post("/questions/{question_id:int}/approve-wording", name="moderation_approve_wording")
+    async def approve_wording(
+        self, request: Request[Any, Any, Any], db: Db, runtime: RuntimeDep, actor: Actor, question_id: FromPath[int]
+    ) -> Response[str]:
+        form = await request.form()
+        return await self._act(
+            request,
+            db,
+            runtime,
+            actor,
+            question_id,
+            lambda ctx: actions.approve_wording(ctx, question_id, expected_version=int_field(form, "version")),
+        )
+
     @post("/questions/{question_id:int}/editing", name="moderation_editing", status_code=204)
     async def start_editing(self, db: Db, runtime: RuntimeDep, actor: Actor, question_id: FromPath[int]) -> None:
         """The moderator opened the wording editor: colleagues see it on the card."""

@@ -10,13 +10,14 @@ from litestar.response import Redirect
 from sqlalchemy import select
 
 from qa_app.i18n import gettext as _
-from qa_app.models import Episode, EpisodeOfficial, Role
+from qa_app.models import Episode, EpisodeOfficial, Question, Role
 from qa_app.runtime import Runtime
 from qa_app.services import broadcast, ratings
 from qa_app.services import departments as department_service
 from qa_app.services import episodes as episode_service
 from qa_app.services import rundown as rundown_service
 from qa_app.services.errors import DomainError, InvalidInput, NotFound
+from qa_app.services.wording import citizen_wording
 from qa_app.web.auth import guess, requires
 from qa_app.web.deps import Actor, Db, RuntimeDep
 from qa_app.web.edge import parse_int
@@ -239,9 +240,7 @@ class PublicBoardController(Controller):
         self, request: Request[Any, Any, Any], db: Db, question_id: FromPath[int], ma: FromQuery[str] = ""
     ) -> Response[str]:
         question = await ratings.rateable_question(db, question_id)
-        return render(
-            request, "public/rating.html", {"question": question, "values": {"code": ma}, "errors": {}, "done": False}
-        )
+        return _rating_page(request, question, {"code": ma}, {}, done=False)
 
     @post("/danh-gia/{question_id:int}", name="rate_answer")
     async def rate(
@@ -257,13 +256,19 @@ class PublicBoardController(Controller):
         except InvalidInput as exc:
             await db.rollback()
             question = await ratings.rateable_question(db, question_id)
-            return render(
-                request,
-                "public/rating.html",
-                {"question": question, "values": values, "errors": exc.errors, "done": False},
-                status_code=422,
-            )
+            return _rating_page(request, question, values, exc.errors, done=False, status_code=422)
         question = await ratings.rateable_question(db, question_id)
-        return render(
-            request, "public/rating.html", {"question": question, "values": values, "errors": {}, "done": True}
-        )
+        return _rating_page(request, question, values, {}, done=True)
+
+
+def _rating_page(
+    request: Request[Any, Any, Any],
+    question: Question,
+    values: dict[str, str],
+    errors: dict[str, str],
+    *,
+    done: bool,
+    status_code: int = 200,
+) -> Response[str]:
+    context = {"question": question, "wording": citizen_wording(question), "values": values, "errors": errors}
+    return render(request, "public/rating.html", context | {"done": done}, status_code=status_code)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from markupsafe import Markup, escape
+
+from qa_app.i18n import N_, current_locale, gettext
 
 _BLANK_LINES = re.compile(r"\n\s*\n")
 
@@ -19,20 +22,47 @@ def paragraphs(text: str | None) -> Markup:
     )
 
 
-def highlight_pii(text: str | None) -> Markup:
-    """The text escaped, with every piece of personal data ``mask_pii`` finds wrapped in ``<mark>``."""
-    from moderation import mask_pii
+# Tooltips of the highlighted spans (kinds of moderation.mask_pii and moderation.unsure_spans).
+PII_LABELS = {
+    "phone": N_("phone number"),
+    "email": N_("e-mail address"),
+    "id_number": N_("identity document number"),
+    "tax_code": N_("tax code"),
+    "insurance_number": N_("insurance number"),
+    "bank_account": N_("bank account number"),
+    "plate": N_("licence plate"),
+    "house_number": N_("house number"),
+    "name": N_("person's name"),
+    "name_like": N_("might be a name: hidden from the public until the wording is approved"),
+    "digits": N_("a run of digits: hidden from the public until the wording is approved"),
+}
 
+
+def highlight_pii(text: str | None) -> Markup:
+    """The text escaped, with every piece of personal data ``mask_pii`` finds wrapped in ``<mark class="pii">``
+    and what the masker was unsure of (capitalised name-like sequences and digit runs it left, which
+    citizens do not see before the wording is approved) in ``<mark class="pii-unsure">``."""
     if not text:
         return Markup("")
+    return _highlighted(text, current_locale.get())
+
+
+@lru_cache(maxsize=2048)
+def _highlighted(text: str, locale: str) -> Markup:
+    """Cached per text and language: a board renders the same cards again on every live event."""
+    from moderation import mask_pii, unsure_spans
+
+    marks = [(f, "pii") for f in mask_pii(text).found] + [(f, "pii-unsure") for f in unsure_spans(text)]
     pieces: list[Markup] = []
     position = 0
-    for finding in sorted(mask_pii(text).found, key=lambda f: f.start):
+    for finding, css in sorted(marks, key=lambda m: m[0].start):
         if finding.start < position:
             continue
         pieces.append(escape(text[position : finding.start]))
         pieces.append(
-            Markup('<mark class="pii" title="{}">{}</mark>').format(finding.kind, text[finding.start : finding.end])
+            Markup('<mark class="{}" title="{}">{}</mark>').format(
+                css, gettext(PII_LABELS.get(finding.kind, finding.kind)), text[finding.start : finding.end]
+            )
         )
         position = finding.end
     pieces.append(escape(text[position:]))

@@ -42,7 +42,7 @@
   });
 
   // Moderation board shortcuts, on the focused card: j/k move, o open, m merge into the first suggestion,
-  // r route (the suggested department is pre-selected), x reject, p priority, e edit wording.
+  // r route (the suggested department is pre-selected), x reject, p priority, e edit wording, a approve wording.
   function cards() { return Array.prototype.slice.call(document.querySelectorAll(".qcard")); }
   document.addEventListener("keydown", function (event) {
     var target = event.target;

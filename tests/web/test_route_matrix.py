@@ -54,6 +54,7 @@ EXPECTED: dict[tuple[str, str], str | frozenset[str]] = {
     ("POST", "/moderation/questions/{question_id:int}/priority"): MOD,
     ("POST", "/moderation/questions/{question_id:int}/merge"): MOD,
     ("POST", "/moderation/questions/{question_id:int}/wording"): MOD,
+    ("POST", "/moderation/questions/{question_id:int}/approve-wording"): MOD,
     ("POST", "/moderation/questions/{question_id:int}/editing"): MOD,
     ("POST", "/moderation/submissions/{submission_id:int}/split"): MOD,
     ("POST", "/moderation/history/{event_id:int}/undo"): MOD,
