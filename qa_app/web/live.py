@@ -723,7 +723,15 @@ async def studio_socket(socket: WebSocket[Any, Any, Any], episode_id: FromPath[i
             episode = await db.get(Episode, episode_id)
             return episode is not None and broadcast.studio_token_valid(runtime.settings.secret_key, episode, token)
 
-    if not await valid():
+    try:
+        allowed = await valid()
+    except Exception as exc:
+        if not database_unavailable(exc):
+            raise
+        await socket.accept()
+        await socket.close(code=WS_TRY_AGAIN_LATER)  # the studio screen's socket reconnects by itself
+        return
+    if not allowed:
         await refuse(socket, 4403)
         return
 
@@ -754,8 +762,16 @@ async def public_socket(socket: WebSocket[Any, Any, Any], episode_id: FromPath[i
         await refuse(socket, 4403)
         return
     runtime = runtime_of(socket)
-    async with runtime.sessionmaker() as db:
-        episode = await db.get(Episode, episode_id)
+    try:
+        async with runtime.sessionmaker() as db:
+            episode = await db.get(Episode, episode_id)
+    except Exception as exc:
+        if not database_unavailable(exc):
+            raise
+        # As in _serve: "try again later", which the browser's socket reconnects after by itself.
+        await socket.accept()
+        await socket.close(code=WS_TRY_AGAIN_LATER)
+        return
     if episode is None or episode.status not in episode_service.PUBLIC_STATUSES:
         # Accepted first, so that the client learns why (a refused handshake is a bare HTTP 403).
         await socket.accept()
