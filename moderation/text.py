@@ -668,7 +668,12 @@ _CLOSERS = re.compile(
     r"(?:\b(?:xin (?:chan thanh )?cam on|cam on|tran trong|rat mong|mong (?:duoc|dc|som|chuong trinh|nhan)|"
     r"xin mong|kinh mong|tran trong cam on|thanks?|thank you)\b[^.!?\n]*(?:[.!?]+|$)\s*)+$"
 )
-_CONTACT = re.compile(r"\b(?:sdt|so dien thoai|dien thoai|dt|lien he|email|zalo)\b[^.!?\n]*[.!?\s]*$")
+# a contact line starts a clause and says little after its label ("SĐT liên hệ: …" once the number is
+# masked); "sóng điện thoại chập chờn" or "bị giật điện thoại" inside a sentence is the question itself
+_CONTACT = re.compile(
+    r"(?:^|(?<=[.!?,;:\n])\s*)(?:sdt|so dien thoai|dien thoai|dt|lien he|email|zalo)\b"
+    r"(?:[^\w.!?\n]*\w+){0,6}[^\w.!?\n]*[.!?\s]*$"
+)
 _ADDRESS_PAREN = re.compile(r"\((?:dia chi|dc|d/c)[^)]*\)")
 _INTRO = re.compile(r"(?:^|(?<=[.!?] ))(?:toi|em|chau|con|minh) (?:ten la|ten|la)\s+")
 _SIGNATURE = re.compile(r"(?:^|(?<=[.!?]))\s*([^.!?]{3,60})$")
