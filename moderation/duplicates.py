@@ -35,7 +35,7 @@ from rapidfuzz import fuzz
 
 from .text import BASE_STOP_WORDS, _hint, fold_char_table, match_pair
 
-__all__ = ["DuplicateIndex", "Match", "Prepared", "prepare", "similarity"]
+__all__ = ["DuplicateIndex", "Match", "Prepared", "known_place_spans", "prepare", "similarity"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +165,29 @@ def _place_kind(words: list[str], i: int) -> tuple[str, int] | None:
     if w in _PLACE_KINDS and not (w == "xa" and i + 1 < len(words) and words[i + 1] == "lo"):  # xa lộ: a road
         return w, 1
     return None
+
+
+def known_place_spans(words: list[str]) -> list[tuple[int, int]]:
+    """(start, end) of each named place among folded ``words``: a place word (phường, xã, đường
+    ...) and the known name or number after it ("phuong ban co", "xa can gio", "phuong 12")."""
+    known = _places()
+    spans = []
+    i = 0
+    while i < len(words):
+        found = _place_kind(words, i)
+        if found is None:
+            i += 1
+            continue
+        start = i + found[1]
+        size = next((n for n in (4, 3, 2, 1) if " ".join(words[start : start + n]) in known), 0)
+        if not size and start < len(words) and words[start].isdigit():
+            size = 1
+        if size and start + size <= len(words):
+            spans.append((i, start + size))
+            i = start + size
+        else:
+            i += 1
+    return spans
 
 
 def _extract_places(folded: str) -> set[str]:
