@@ -13,7 +13,7 @@ import tracemalloc
 from collections.abc import Iterator, Sequence
 from typing import Any, TextIO
 
-from .duplicates import DuplicateIndex
+from .duplicates import DuplicateIndex, StreamClusters
 from .routing import Router
 
 
@@ -33,16 +33,11 @@ def cmd_cluster(args: argparse.Namespace, out: TextIO) -> None:
     if args.auto_merge is not None:
         index.auto_merge_threshold = args.auto_merge
     index.suggest_threshold = args.suggest if args.suggest is not None else index.suggest_threshold
-    cluster_of: dict[Any, Any] = {}
+    clusters = StreamClusters(index)
     for n, item in enumerate(_read_jsonl(args.input)):
         item_id = item.get("id", n)
-        text = str(item.get("text", ""))
-        found = index.candidates(text, limit=5)
-        merge = found and found[0].score >= index.auto_merge_threshold
-        cluster = cluster_of[found[0].key] if merge else item_id
-        cluster_of[item_id] = cluster
+        cluster, found = clusters.add(item_id, str(item.get("text", "")))
         _dump({"id": item_id, "cluster": cluster, "suggestions": [[m.key, m.score] for m in found]}, out)
-        index.add(item_id, text)
 
 
 def cmd_route(args: argparse.Namespace, out: TextIO) -> None:

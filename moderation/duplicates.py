@@ -33,9 +33,10 @@ from operator import itemgetter
 
 from rapidfuzz import fuzz
 
+from .qualifiers import conflicting, qualifiers
 from .text import BASE_STOP_WORDS, _hint, fold_char_table, match_pair
 
-__all__ = ["DuplicateIndex", "Match", "Prepared", "known_place_spans", "prepare", "similarity"]
+__all__ = ["DuplicateIndex", "Match", "Prepared", "StreamClusters", "known_place_spans", "prepare", "similarity"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +151,7 @@ class Prepared:
     numbers: frozenset[tuple[str, str]]
     places: frozenset[str]
     intents: frozenset[str]
+    qualifiers: frozenset[tuple[str, str]] = frozenset()  # (class, value), see moderation.qualifiers
 
 
 _PLACE_KINDS = {"phuong", "xa", "quan", "huyen", "duong", "ap"}
@@ -308,6 +310,7 @@ def prepare(text: str, fillers: Iterable[str] = ()) -> Prepared:
         numbers=frozenset(numbers),
         places=frozenset(_extract_places(folded)),
         intents=frozenset(intents),
+        qualifiers=qualifiers(folded),
     )
 
 
@@ -330,6 +333,8 @@ def conflicts(a: Prepared, b: Prepared) -> list[str]:
     ia, ib = a.intents & _CONTRAST_INTENTS, b.intents & _CONTRAST_INTENTS
     if ia and ib and not (ia & ib):
         out.append("intent")
+    if conflicting(a.qualifiers, b.qualifiers):
+        out.append("qualifier")
     if a.numbers and b.numbers:
         for kind in ("year", "route", "amount"):
             va = {v for k, v in a.numbers if k == kind}
@@ -346,11 +351,11 @@ def conflicts(a: Prepared, b: Prepared) -> list[str]:
 
 
 def _adjust(raw: float, a: Prepared, b: Prepared) -> float:
-    found = conflicts(a, b) if (a.places or a.intents or a.numbers) else []
+    found = conflicts(a, b) if (a.places or a.intents or a.numbers or a.qualifiers) else []
     score = raw
     if not found:
         return score
-    if any(c in ("place", "intent", "year", "route", "amount") for c in found):
+    if any(c in ("place", "intent", "qualifier", "year", "route", "amount") for c in found):
         return max(0.0, min(score - PENALTY_HARD, CAP_HARD))
     if "number" in found:
         return max(0.0, min(score - PENALTY_NUMBER, CAP_NUMBER))
@@ -363,7 +368,7 @@ def _split(p: Prepared) -> tuple[frozenset[str], frozenset[str]]:
     return streets, p.places - streets
 
 
-View = tuple  # (streets, other places, contrast intents, years, routes, amounts, all numbers): frozensets
+View = tuple  # (streets, other places, contrast intents, years, routes, amounts, all numbers, qualifiers)
 
 
 def view(p: Prepared) -> View:
@@ -380,6 +385,7 @@ def view(p: Prepared) -> View:
         kind("route"),
         kind("amount"),
         frozenset(v for _, v in nums) if nums else _EMPTY,
+        p.qualifiers,
     )
 
 
@@ -388,6 +394,8 @@ def _adjust_view(score: float, a: View, b: View) -> float:
     for x, y in zip(a[:6], b[:6], strict=True):
         if x and y and x.isdisjoint(y):
             return max(0.0, min(score - PENALTY_HARD, CAP_HARD))
+    if conflicting(a[7], b[7]):
+        return max(0.0, min(score - PENALTY_HARD, CAP_HARD))
     na, nb = a[6], b[6]
     if na and nb:
         if na.isdisjoint(nb):
@@ -471,7 +479,7 @@ class DuplicateIndex:
     cached, refreshed when the index has grown by 5 %)."""
 
     def __init__(
-        self, auto_merge_threshold: float = 60.0, suggest_threshold: float = 35.0, filler_phrases: Iterable[str] = ()
+        self, auto_merge_threshold: float = 58.0, suggest_threshold: float = 35.0, filler_phrases: Iterable[str] = ()
     ) -> None:
         self.auto_merge_threshold = float(auto_merge_threshold)
         self.suggest_threshold = float(suggest_threshold)
@@ -742,6 +750,13 @@ class DuplicateIndex:
                     heapq.heapreplace(best, score)
         return out
 
+    def score(self, text: str | Prepared, key: Hashable) -> float:
+        """The score of ``text`` against the indexed question ``key`` (KeyError if absent), as
+        :meth:`candidates` would give it, whatever the thresholds."""
+        q = text if isinstance(text, Prepared) else self.prepare(text)
+        scored = self._score_ids(q, [self._iid[key]])
+        return round(scored[0][0], 2) if scored else 0.0
+
     def _candidates(self, q: Prepared, limit: int, exclude: set[Hashable]) -> list[Match]:
         pool = self._pool(q)
         if not pool:
@@ -751,3 +766,58 @@ class DuplicateIndex:
         results = [Match(d.key_, round(score, 2)) for score, d in scored if score >= threshold]
         results.sort(key=lambda m: -m.score)
         return results[:limit]
+
+
+# ----------------------------------------------------------------------------- clusters
+
+GUARD_MARGIN = 5.0  # a new member must score at least auto_merge_threshold - this with every member
+
+
+class StreamClusters:
+    """Questions arriving one by one, each merged automatically into an earlier cluster or
+    starting its own (what ``python -m moderation cluster`` and the quality evaluation do).
+
+    A question joins the cluster of its best candidate scoring at least the index's
+    ``auto_merge_threshold`` only if it also scores at least that minus ``GUARD_MARGIN`` with
+    every member of the cluster, the first (its representative) included; otherwise the next
+    candidate above the threshold is tried.  Without this guard a chain of near-identical
+    variants (public school fees → fees → private school fees) ends in one cluster although its
+    two ends ask different things.  The app's index holds one text per question (its
+    representative), so there the rule is the plain threshold on the best match.
+
+    Every question is indexed (members too: they help the next variant be found)."""
+
+    def __init__(self, index: DuplicateIndex | None = None) -> None:
+        self.index = index if index is not None else DuplicateIndex()
+        self._cluster: dict[Hashable, Hashable] = {}
+        self._members: dict[Hashable, list[Hashable]] = {}
+
+    def cluster_of(self, key: Hashable) -> Hashable:
+        """The cluster (its first question's key) of an added question."""
+        return self._cluster[key]
+
+    def add(self, key: Hashable, text: str, limit: int = 5) -> tuple[Hashable, list[Match]]:
+        """Add a question: (its cluster, the candidates it was shown)."""
+        index = self.index
+        q = index.prepare(text)
+        found = index.candidates(q, limit=limit)
+        cluster = self.join_target(q, found)
+        if cluster is None:
+            cluster = key
+        self._cluster[key] = cluster
+        self._members.setdefault(cluster, []).append(key)
+        index.add(key, text, q)
+        return cluster, found
+
+    def join_target(self, q: Prepared, found: Iterable[Match]) -> Hashable | None:
+        """The cluster ``q`` merges into, given its candidates (best first), or None."""
+        threshold = self.index.auto_merge_threshold
+        floor = threshold - GUARD_MARGIN
+        for m in found:
+            if m.score < threshold:
+                break
+            cluster = self._cluster[m.key]
+            others = [k for k in self._members[cluster] if k != m.key and k in self.index]
+            if all(self.index.score(q, k) >= floor for k in others):
+                return cluster
+        return None
