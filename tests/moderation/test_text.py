@@ -105,6 +105,9 @@ def test_nfc_nfd_same(s: str) -> None:
         ("Chuyện này không phải của riêng nhà tôi mà cả hẻm đều bị, rác ứ đọng", "rác ứ đọng"),
         ("Xi chào chương trình. Rác ứ đọng đầu hẻm", "rác ứ đọng đầu hẻm"),
         ("Gọi công an phường mà không thấy ai đến", "gọi công an phường mà không thấy ai đến"),
+        ("Cả khu phố đều bị tình trạng này, mất nước liên tục", "mất nước liên tục"),
+        # a feeling whose cause is a new topic keeps the topic
+        ("Tôi rất bức xúc vì công ty nợ lương 3 tháng, khiếu nại ở đâu?", "vì công ty nợ lương 3 tháng, khiếu nại ở đâu"),
     ],
 )
 def test_match_text_drops_meta_statements(raw: str, expected: str) -> None:
