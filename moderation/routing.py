@@ -296,8 +296,10 @@ class Router:
         total = sum(exps.values())
         return {c: e / total for c, e in exps.items()}
 
-    def rank(self, text: str, limit: int = 3) -> list[Route]:
-        """Departments for ``text``, best first, with confidences 0-1 (summing to 1 over all)."""
+    def rank(self, text: str, limit: int = 3, *, mentions: bool = True) -> list[Route]:
+        """Departments for ``text``, best first, with confidences 0-1 (summing to 1 over all).
+
+        ``mentions=False`` ignores the bodies the text names (to measure what they add)."""
         if not self._counts:
             return []
         evidence, bayes, mass = self._scores(set(features(text)))
@@ -307,7 +309,8 @@ class Router:
         cov = min(1.0, mass / EVIDENCE_FULL)
         uniform = (1.0 - cov) / len(pe)
         probs = {c: cov * ((1 - NB_SHARE) * pe[c] + NB_SHARE * pb[c]) + uniform for c in pe}
-        probs = self._mentioned(text, probs)
+        if mentions:
+            probs = self._mentioned(text, probs)
         ranked = sorted(probs.items(), key=lambda kv: -kv[1])
         return [Route(c, round(p, 4)) for c, p in ranked[:limit]]
 
