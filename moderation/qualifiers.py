@@ -113,27 +113,35 @@ QUALIFIER_CLASSES: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 
-def _compile(values: dict[str, tuple[str, ...]]) -> tuple[re.Pattern[str], dict[str, str]]:
-    value_of = {p: v for v, phrases in values.items() for p in phrases}
-    alternatives = sorted(value_of, key=len, reverse=True)
-    return re.compile(r"\b(?:" + "|".join(map(re.escape, alternatives)) + r")\b"), value_of
-
-
-_PATTERNS = {name: _compile(values) for name, values in QUALIFIER_CLASSES.items()}
-_HINTS = {
-    name: tuple({p.split()[0] for phrases in values.values() for p in phrases})
-    for name, values in QUALIFIER_CLASSES.items()
-}
+# first two words -> [(words, class, value)], longest first: one dictionary look-up per word pair
+_PHRASES: dict[str, list[tuple[tuple[str, ...], str, str]]] = {}
+for _name, _values in QUALIFIER_CLASSES.items():
+    for _value, _phrases in _values.items():
+        for _phrase in _phrases:
+            _words = tuple(_phrase.split())
+            assert len(_words) >= 2, _phrase
+            _PHRASES.setdefault(" ".join(_words[:2]), []).append((_words, _name, _value))
+for _entries in _PHRASES.values():
+    _entries.sort(key=lambda e: -len(e[0]))
+_WORD = re.compile(r"[a-z0-9]+")
 
 
 def qualifiers(folded: str) -> frozenset[tuple[str, str]]:
     """The ``(class, value)`` qualifiers of a folded text."""
+    words = _WORD.findall(folded)
+    phrases = _PHRASES
     found: set[tuple[str, str]] = set()
-    for name, (pattern, value_of) in _PATTERNS.items():
-        if not any(h in folded for h in _HINTS[name]):
+    taken: dict[str, int] = {}  # class -> end of its last phrase: a class's phrases do not overlap
+    for i in range(len(words) - 1):
+        entries = phrases.get(f"{words[i]} {words[i + 1]}")
+        if entries is None:
             continue
-        for m in pattern.finditer(folded):  # leftmost, longest alternative first: no overlaps
-            value = value_of[m.group(0)]
+        done: set[str] = set()
+        for phrase, name, value in entries:
+            if name in done or taken.get(name, 0) > i or tuple(words[i : i + len(phrase)]) != phrase:
+                continue
+            done.add(name)
+            taken[name] = i + len(phrase)
             if value:
                 found.add((name, value))
     return frozenset(found)
