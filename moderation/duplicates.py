@@ -181,10 +181,12 @@ def known_place_spans(words: list[str]) -> list[tuple[int, int]]:
             i += 1
             continue
         start = i + found[1]
-        size = next((n for n in (4, 3, 2, 1) if " ".join(words[start : start + n]) in known), 0)
+        size = next(
+            (n for n in (4, 3, 2, 1) if start + n <= len(words) and " ".join(words[start : start + n]) in known), 0
+        )
         if not size and start < len(words) and words[start].isdigit():
             size = 1
-        if size and start + size <= len(words):
+        if size:
             spans.append((i, start + size))
             i = start + size
         else:

@@ -4,8 +4,9 @@ Each department has bags of folded word unigrams and bigrams built from the cata
 short name and description once, each keyword phrase ``KEYWORD_WEIGHT`` times) plus every question a
 moderator routed to it (:meth:`Router.learn`, incremental and cheap).  A question is scored
 against each department by a saturated IDF evidence sum and by an IDF-weighted multinomial naive
-Bayes; the two softmax probabilities are mixed into a confidence, and :meth:`Router.route`
-returns ``None`` ("needs a human") below :attr:`Router.floor`.  See :class:`Router`.
+Bayes; the two softmax probabilities are mixed into a confidence, a body the question names
+(:mod:`moderation.mentions`) is made more likely, and :meth:`Router.route` returns ``None`` ("needs
+a human") below :attr:`Router.floor`.  See :class:`Router`.
 """
 
 from __future__ import annotations

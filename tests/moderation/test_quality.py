@@ -359,6 +359,7 @@ def test_routing_features_leave_out_places() -> None:
     from moderation.routing import features
 
     assert features("Khu tôi ở xã Cần Giờ sóng điện thoại chập chờn") == features("Khu tôi sóng điện thoại chập chờn")
+    assert features("Sóng điện thoại chập chờn ở xã Cần Giờ") == features("Sóng điện thoại chập chờn")
     assert "le loi" in features("UBND phường 12, đường Lê Lợi")  # a street name stays: it may be the topic
 
 
