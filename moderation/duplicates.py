@@ -370,7 +370,7 @@ def _split(p: Prepared) -> tuple[frozenset[str], frozenset[str]]:
     return streets, p.places - streets
 
 
-View = tuple  # (streets, other places, contrast intents, years, routes, amounts, all numbers, qualifiers)
+View = tuple  # (streets, other places, contrast intents, years, routes, amounts, all numbers): frozensets
 
 
 def view(p: Prepared) -> View:
@@ -387,7 +387,6 @@ def view(p: Prepared) -> View:
         kind("route"),
         kind("amount"),
         frozenset(v for _, v in nums) if nums else _EMPTY,
-        p.qualifiers,
     )
 
 
@@ -396,14 +395,22 @@ def _adjust_view(score: float, a: View, b: View) -> float:
     for x, y in zip(a[:6], b[:6], strict=True):
         if x and y and x.isdisjoint(y):
             return max(0.0, min(score - PENALTY_HARD, CAP_HARD))
-    if conflicting(a[7], b[7]):
-        return max(0.0, min(score - PENALTY_HARD, CAP_HARD))
     na, nb = a[6], b[6]
     if na and nb:
         if na.isdisjoint(nb):
             return max(0.0, min(score - PENALTY_NUMBER, CAP_NUMBER))
         if na != nb:
             return max(0.0, score - PENALTY_NUMBER_PARTIAL)
+    return score
+
+
+def _adjust_doc(score: float, qv: View | None, dv: View | None, opposed: bool) -> float:
+    """:func:`_adjust` for a query and an indexed document: their views (None when empty) and
+    whether their qualifiers oppose (kept apart from the views: most documents have none)."""
+    if opposed:
+        return max(0.0, min(score - PENALTY_HARD, CAP_HARD))
+    if qv is not None and dv is not None:
+        return _adjust_view(score, qv, dv)
     return score
 
 
@@ -451,7 +458,7 @@ class _Doc:
     """What the index keeps of a prepared text: the scoring keys, feature ids and the
     distinguishing features (shared frozensets)."""
 
-    __slots__ = ("accented", "akey", "feats", "grams", "key", "key_", "view")
+    __slots__ = ("accented", "akey", "feats", "grams", "key", "key_", "qualifiers", "view")
 
     def __init__(
         self, key_: Hashable, p: Prepared, grams: tuple[int, ...], feats: tuple[int, ...], intern: dict
@@ -464,6 +471,7 @@ class _Doc:
         self.feats = feats
         v = view(p)
         self.view = intern.setdefault(v, v) if any(v) else None
+        self.qualifiers = p.qualifiers  # shared frozensets (see moderation.qualifiers)
 
 
 class DuplicateIndex:
@@ -716,6 +724,7 @@ class DuplicateIndex:
         both_accented = q.accented
         for cos, _, d in cands:
             views = qv is not None and d.view is not None
+            opposed = bool(q.qualifiers) and bool(d.qualifiers) and conflicting(q.qualifiers, d.qualifiers)
             floor, full = 0.0, False
             if limit:
                 # Once ``limit`` scores are in, a document that can at best tie the lowest of them
@@ -727,8 +736,8 @@ class DuplicateIndex:
                     break
                 # The penalties only lower a score (monotonically): a conflicting place, intent or
                 # number can rule a document out before any rapidfuzz call.
-                if views:
-                    upper = _adjust_view(upper, qv, d.view)  # type: ignore[arg-type]
+                if views or opposed:
+                    upper = _adjust_doc(upper, qv, d.view, opposed)
                     if upper < floor or (full and upper <= floor):
                         continue
             base = token_set_ratio(q.key, d.key)
@@ -736,14 +745,14 @@ class DuplicateIndex:
                 if limit:
                     # the accented half can lift the average by (100 - base) / 2 at most
                     upper = _combine(0.5 * (base + 100.0), cos)
-                    if views:
-                        upper = _adjust_view(upper, qv, d.view)  # type: ignore[arg-type]
+                    if views or opposed:
+                        upper = _adjust_doc(upper, qv, d.view, opposed)
                     if upper < floor or (full and upper <= floor):
                         continue
                 base = 0.5 * (base + token_set_ratio(q.akey, d.akey))
             score = _combine(base, cos)
-            if views:
-                score = _adjust_view(score, qv, d.view)  # type: ignore[arg-type]
+            if views or opposed:
+                score = _adjust_doc(score, qv, d.view, opposed)
             out.append((score, d))
             if limit:
                 if len(best) < limit:

@@ -113,21 +113,24 @@ QUALIFIER_CLASSES: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 
-# first two words -> [(words, class, value)], longest first: one dictionary look-up per word pair
-_PHRASES: dict[str, list[tuple[tuple[str, ...], str, str]]] = {}
+# first two words -> [(words, (class, value))], longest first: one dictionary look-up per word pair
+_PHRASES: dict[str, list[tuple[tuple[str, ...], tuple[str, str]]]] = {}
 for _name, _values in QUALIFIER_CLASSES.items():
     for _value, _phrases in _values.items():
+        _pair = (_name, _value)
         for _phrase in _phrases:
             _words = tuple(_phrase.split())
             assert len(_words) >= 2, _phrase
-            _PHRASES.setdefault(" ".join(_words[:2]), []).append((_words, _name, _value))
+            _PHRASES.setdefault(" ".join(_words[:2]), []).append((_words, _pair))
 for _entries in _PHRASES.values():
     _entries.sort(key=lambda e: -len(e[0]))
 _WORD = re.compile(r"[a-z0-9]+")
+_NONE: frozenset[tuple[str, str]] = frozenset()
+_SHARED: dict[frozenset[tuple[str, str]], frozenset[tuple[str, str]]] = {}  # few distinct sets: share them
 
 
 def qualifiers(folded: str) -> frozenset[tuple[str, str]]:
-    """The ``(class, value)`` qualifiers of a folded text."""
+    """The ``(class, value)`` qualifiers of a folded text (shared frozensets)."""
     words = _WORD.findall(folded)
     phrases = _PHRASES
     found: set[tuple[str, str]] = set()
@@ -137,14 +140,20 @@ def qualifiers(folded: str) -> frozenset[tuple[str, str]]:
         if entries is None:
             continue
         done: set[str] = set()
-        for phrase, name, value in entries:
+        for phrase, pair in entries:
+            name = pair[0]
             if name in done or taken.get(name, 0) > i or tuple(words[i : i + len(phrase)]) != phrase:
                 continue
             done.add(name)
             taken[name] = i + len(phrase)
-            if value:
-                found.add((name, value))
-    return frozenset(found)
+            if pair[1]:
+                found.add(pair)
+    if not found:
+        return _NONE
+    result = frozenset(found)
+    if len(_SHARED) < 10_000:
+        result = _SHARED.setdefault(result, result)
+    return result
 
 
 def conflicting(a: frozenset[tuple[str, str]], b: frozenset[tuple[str, str]]) -> bool:
