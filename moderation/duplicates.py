@@ -33,7 +33,7 @@ from operator import itemgetter
 
 from rapidfuzz import fuzz
 
-from .qualifiers import conflicting, qualifiers
+from .qualifiers import conflicting, qualifiers_of_words
 from .text import BASE_STOP_WORDS, _hint, fold_char_table, match_pair
 
 __all__ = ["DuplicateIndex", "Match", "Prepared", "StreamClusters", "known_place_spans", "prepare", "similarity"]
@@ -312,7 +312,7 @@ def prepare(text: str, fillers: Iterable[str] = ()) -> Prepared:
         numbers=frozenset(numbers),
         places=frozenset(_extract_places(folded)),
         intents=frozenset(intents),
-        qualifiers=qualifiers(folded),
+        qualifiers=qualifiers_of_words([info[0] for info in infos]),
     )
 
 

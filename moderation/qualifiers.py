@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["QUALIFIER_CLASSES", "conflicting", "qualifiers"]
+__all__ = ["QUALIFIER_CLASSES", "conflicting", "qualifiers", "qualifiers_of_words"]
 
 # class -> value -> folded phrases; the value "" marks phrases that only hide shorter ones
 QUALIFIER_CLASSES: dict[str, dict[str, tuple[str, ...]]] = {
@@ -124,6 +124,7 @@ for _name, _values in QUALIFIER_CLASSES.items():
             _PHRASES.setdefault(" ".join(_words[:2]), []).append((_words, _pair))
 for _entries in _PHRASES.values():
     _entries.sort(key=lambda e: -len(e[0]))
+_FIRST = frozenset(key.split()[0] for key in _PHRASES)
 _WORD = re.compile(r"[a-z0-9]+")
 _NONE: frozenset[tuple[str, str]] = frozenset()
 _SHARED: dict[frozenset[tuple[str, str]], frozenset[tuple[str, str]]] = {}  # few distinct sets: share them
@@ -131,11 +132,17 @@ _SHARED: dict[frozenset[tuple[str, str]], frozenset[tuple[str, str]]] = {}  # fe
 
 def qualifiers(folded: str) -> frozenset[tuple[str, str]]:
     """The ``(class, value)`` qualifiers of a folded text (shared frozensets)."""
-    words = _WORD.findall(folded)
-    phrases = _PHRASES
+    return qualifiers_of_words(_WORD.findall(folded))
+
+
+def qualifiers_of_words(words: list[str]) -> frozenset[tuple[str, str]]:
+    """:func:`qualifiers` of a text's folded words."""
+    phrases, first = _PHRASES, _FIRST
     found: set[tuple[str, str]] = set()
     taken: dict[str, int] = {}  # class -> end of its last phrase: a class's phrases do not overlap
     for i in range(len(words) - 1):
+        if words[i] not in first:
+            continue
         entries = phrases.get(f"{words[i]} {words[i + 1]}")
         if entries is None:
             continue
