@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from .duplicates import DuplicateIndex
+from .duplicates import DuplicateIndex, StreamClusters
 from .pii import mask_pii
 from .routing import Router
 
@@ -36,16 +36,11 @@ def cmd_cluster(args: argparse.Namespace, out: TextIO) -> None:
     if args.auto_merge is not None:
         index.auto_merge_threshold = args.auto_merge
     index.suggest_threshold = args.suggest if args.suggest is not None else index.suggest_threshold
-    cluster_of: dict[Any, Any] = {}
+    clusters = StreamClusters(index)
     for n, item in enumerate(_read_jsonl(args.input)):
         item_id = item.get("id", n)
-        text = str(item.get("text", ""))
-        found = index.candidates(text, limit=5)
-        merge = found and found[0].score >= index.auto_merge_threshold
-        cluster = cluster_of[found[0].key] if merge else item_id
-        cluster_of[item_id] = cluster
+        cluster, found = clusters.add(item_id, str(item.get("text", "")))
         _dump({"id": item_id, "cluster": cluster, "suggestions": [[m.key, m.score] for m in found]}, out)
-        index.add(item_id, text)
 
 
 def cmd_route(args: argparse.Namespace, out: TextIO) -> None:
@@ -171,6 +166,55 @@ def cmd_mask(args: argparse.Namespace, out: TextIO) -> None:
         for item_id, kind, sub in score.strays:
             sys.stderr.write(f"unlabelled {item_id} {kind}: {sub!r}\n")
         sys.stderr.write(score.line() + "\n")
+def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> None:
+    """Quality figures: means and spreads over random splits / shuffled orders, then held-out files."""
+    from . import evaluate as ev
+
+    with open(args.departments, encoding="utf-8") as fh:
+        catalogue = json.load(fh)
+    runs = args.runs
+
+    def line(text: str) -> None:
+        out.write(text + "\n")
+        out.flush()
+
+    routing = ev.read_jsonl(args.routing) if args.routing else []
+    if routing:
+        top1, top3 = ev.route_splits(catalogue, routing, runs=runs)
+        line(f"routing {args.routing}: {runs} random 50/50 history/test splits: top-1 {top1}, top-3 {top3}")
+        alone = ev.route_eval(catalogue, [], routing)
+        line(f"routing {args.routing}: catalogue only: top-1 {alone.top1:.3f}, top-3 {alone.top3:.3f}")
+        a = ev.route_addressed(catalogue, routing, runs=runs)
+        line(
+            f"routing {args.routing}: top-1 as written {a.as_written.mean:.3f}; with a greeting naming the right body "
+            f"{a.right.mean:.3f}, the runner-up {a.runner_up.mean:.3f}, a random other body {a.random_wrong.mean:.3f}"
+        )
+    for path in args.held_out_routing or ():
+        items = ev.read_jsonl(path)
+        with_history = ev.route_eval(catalogue, routing, items)
+        alone = ev.route_eval(catalogue, [], items)
+        line(
+            f"routing {path}: history = the dev file: top-1 {with_history.top1:.3f}, top-3 {with_history.top3:.3f}; "
+            f"catalogue only: top-1 {alone.top1:.3f}, top-3 {alone.top3:.3f}"
+        )
+        a = ev.route_addressed(catalogue, items, history=routing)
+        line(
+            f"routing {path}: with a greeting naming the right body {a.right.mean:.3f}, the runner-up "
+            f"{a.runner_up.mean:.3f}, a random other body {a.random_wrong.mean:.3f}; the {a.n_mentioned} questions "
+            f"that name a body: {a.mentioned.mean:.3f} (mention ignored: {a.ignored.mean:.3f})"
+        )
+    for path, shuffled in [(args.dedup, True)] + [(p, True) for p in args.held_out_dedup or ()]:
+        if not path:
+            continue
+        items = ev.read_jsonl(path)
+        once = ev.dedup_stream(items)
+        line(
+            f"duplicates {path}: file order: suggestions recall@5 {once.recall_at_5:.3f}, "
+            f"automatic merges precision {once.precision:.3f}, recall {once.recall:.3f}"
+        )
+        if shuffled:
+            r5, p, r = ev.dedup_orders(items, runs=runs)
+            line(f"duplicates {path}: {runs} shuffled orders: recall@5 {r5}, precision {p}, recall {r}")
 
 
 # ----------------------------------------------------------------------------- bench
@@ -410,6 +454,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument(
         "--show", action="store_true", help="report on stderr what was masked and, for labelled items, the figures"
     )
+    p = sub.add_parser("evaluate", help="quality figures: means over random splits, then held-out files")
+    p.add_argument("--departments", required=True)
+    p.add_argument("--routing", help="labelled routing JSONL (text, department): splits, and history for held-out")
+    p.add_argument("--dedup", help="labelled duplicates JSONL (id, text, cluster)")
+    p.add_argument("--held-out-routing", action="append", help="routing JSONL measured once (repeatable)")
+    p.add_argument("--held-out-dedup", action="append", help="duplicates JSONL (repeatable)")
+    p.add_argument("--runs", type=int, default=10, help="random splits / shuffled orders")
     p = sub.add_parser("bench", help="speed and memory of the duplicate index")
     p.add_argument("--size", type=int, default=100_000)
     p.add_argument("--queries", type=int, default=500, help="new and duplicate queries timed (each)")
@@ -420,7 +471,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     out = sys.stdout
-    {"cluster": cmd_cluster, "route": cmd_route, "mask": cmd_mask, "bench": cmd_bench}[args.command](args, out)
+    commands = {
+        "cluster": cmd_cluster,
+        "route": cmd_route,
+        "mask": cmd_mask,
+        "evaluate": cmd_evaluate,
+        "bench": cmd_bench,
+    }
+    commands[args.command](args, out)
     out.flush()
     return 0
 

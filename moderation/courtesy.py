@@ -35,7 +35,12 @@ _CLOSERS = re.compile(
     r"(?:\b(?:xin (?:chan thanh )?cam on|cam on|tran trong|rat mong|mong (?:duoc|dc|som|chuong trinh|nhan)|"
     r"xin mong|kinh mong|tran trong cam on|thanks?|thank you)\b[^.!?\n]*(?:[.!?]+|$)\s*)+$"
 )
-_CONTACT = re.compile(r"\b(?:sdt|so dien thoai|dien thoai|dt|lien he|email|zalo)\b[^.!?\n]*[.!?\s]*$")
+# a contact line starts a clause and says little after its label ("SĐT liên hệ: …" once the number is
+# masked); "sóng điện thoại chập chờn" or "bị giật điện thoại" inside a sentence is the question itself
+_CONTACT = re.compile(
+    r"(?:^|(?<=[.!?,;:\n])\s*)(?:sdt|so dien thoai|dien thoai|dt|lien he|email|zalo)\b"
+    r"(?:[^\w.!?\n]*\w+){0,6}[^\w.!?\n]*[.!?\s]*$"
+)
 _ADDRESS_PAREN = re.compile(r"\((?:dia chi|dc|d/c)[^)]*\)")
 _INTRO = re.compile(r"(?:^|(?<=[.!?] ))(?:toi|em|chau|con|minh) (?:ten la|ten|la)\s+")
 _SIGNATURE = re.compile(r"(?:^|(?<=[.!?]))\s*([^.!?]{3,60})$")
@@ -163,19 +168,27 @@ _DEFAULT_FILLERS = (
 )
 
 
-# statements about the asker's earlier contact attempts: every department has a hotline, so
-# "I called the hotline / switchboard but nobody picked up" says nothing about the topic (folded)
+# Statements about the asking rather than the topic (folded), as general forms: every department has
+# a hotline, and feelings or the number of neighbours affected say nothing of which question it is.
 _META_STATEMENTS = (
+    # contact attempts through a generic channel that went unanswered: "(tôi) đã gọi đường dây nóng /
+    # tổng đài mấy lần nhưng không ai bắt máy", "gọi hotline mà chưa ai trả lời"
     r"(?:(?:toi|em|minh|chung toi|gia dinh) )?(?:(?:da|co|cung da|cung|tung) )?"
-    r"(?:goi|goi dien|lien he|lien lac|nhan tin|phan anh)(?: (?:len|den|cho|vao|qua|toi))? "
+    r"(?:goi|goi dien|lien he|lien lac|nhan tin|phan anh|bao)(?: (?:len|den|cho|vao|qua|toi))? "
     r"(?:duong day nong|tong dai|hotline|so nong)[^.!?]{0,40}?(?:nhung|ma) "
     r"(?:khong|chua|van khong|van chua) (?:co )?(?:ai )?(?:bat may|nghe may|nghe|tra loi|phan hoi)",
-    # frustration: "(gia đình) tôi rất bức xúc vì chuyện này kéo dài ..." (to the clause end)
-    r"(?:(?:gia dinh toi|chung toi|toi|em|nguoi dan|ba con) )?(?:rat|that su|qua|vo cung|het suc) "
-    r"(?:buc xuc|buc minh|met moi|lo lang|kho chiu)(?: (?:vi|voi|ve) [^.!?,]{0,60})?",
-    # solidarity: "chuyện này không phải của riêng nhà tôi mà cả xóm đều gặp"
-    r"(?:chuyen|tinh trang|van de) nay khong (?:phai|chi) (?:cua )?rieng (?:nha|gia dinh|ho) (?:toi|minh|em)"
-    r"(?: (?:ma|ca) [^.!?,]{0,40}?(?:deu|cung) (?:gap|bi|chiu))?",
+    # a feeling about "this" (an anaphoric cause, not a new topic) and how long it has lasted:
+    # "(gia đình) tôi rất bức xúc / mệt mỏi (vì chuyện này) (kéo dài mấy tháng nay)"
+    r"(?:(?:gia dinh toi|chung toi|toi|em|nguoi dan|ba con) )?(?:(?:rat|that su|qua|vo cung|het suc) )?"
+    r"(?:buc xuc|buc minh|met moi|lo lang|kho chiu|kho so|hoang mang|ngao ngan)"
+    r"(?: (?:vi|voi|ve) (?:chuyen|viec|tinh trang|van de|canh) (?:nay|do|tren))?"
+    r"(?: (?:keo dai|da keo dai|dien ra)(?: (?:may|nhieu|ca|hon) (?:ngay|tuan|thang|nam))?(?: (?:nay|roi|qua))?)?",
+    # who else is affected: "chuyện này không (phải / chỉ) (của) riêng nhà tôi (mà cả xóm đều gặp)",
+    # "cả khu phố đều bị tình trạng này"
+    r"(?:chuyen|tinh trang|van de|viec|canh) (?:nay|do) khong (?:phai|chi) (?:cua |la )?rieng "
+    r"(?:nha|gia dinh|ho|ban than) (?:toi|minh|em)(?: (?:ma|ca) [^.!?,]{0,40}?(?:deu|cung) (?:gap|bi|chiu|vay|the))?",
+    r"(?:ca|nhieu|cac) (?:xom|khu pho|hem|to|ho|nha|ba con)(?: [^.!?,]{0,20}?)? (?:deu|cung) "
+    r"(?:bi|gap|chiu) (?:tinh trang|canh|chuyen|van de) (?:nay|tuong tu|do)",
 )
 
 

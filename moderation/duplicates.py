@@ -33,9 +33,10 @@ from operator import itemgetter
 
 from rapidfuzz import fuzz
 
+from .qualifiers import conflicting, qualifiers_of_words
 from .text import BASE_STOP_WORDS, _hint, fold_char_table, match_pair
 
-__all__ = ["DuplicateIndex", "Match", "Prepared", "prepare", "similarity"]
+__all__ = ["DuplicateIndex", "Match", "Prepared", "StreamClusters", "known_place_spans", "prepare", "similarity"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +151,7 @@ class Prepared:
     numbers: frozenset[tuple[str, str]]
     places: frozenset[str]
     intents: frozenset[str]
+    qualifiers: frozenset[tuple[str, str]] = frozenset()  # (class, value), see moderation.qualifiers
 
 
 _PLACE_KINDS = {"phuong", "xa", "quan", "huyen", "duong", "ap"}
@@ -165,6 +167,31 @@ def _place_kind(words: list[str], i: int) -> tuple[str, int] | None:
     if w in _PLACE_KINDS and not (w == "xa" and i + 1 < len(words) and words[i + 1] == "lo"):  # xa lộ: a road
         return w, 1
     return None
+
+
+def known_place_spans(words: list[str]) -> list[tuple[int, int]]:
+    """(start, end) of each named place among folded ``words``: a place word (phường, xã, đường
+    ...) and the known name or number after it ("phuong ban co", "xa can gio", "phuong 12")."""
+    known = _places()
+    spans = []
+    i = 0
+    while i < len(words):
+        found = _place_kind(words, i)
+        if found is None:
+            i += 1
+            continue
+        start = i + found[1]
+        size = next(
+            (n for n in (4, 3, 2, 1) if start + n <= len(words) and " ".join(words[start : start + n]) in known), 0
+        )
+        if not size and start < len(words) and words[start].isdigit():
+            size = 1
+        if size:
+            spans.append((i, start + size))
+            i = start + size
+        else:
+            i += 1
+    return spans
 
 
 def _extract_places(folded: str) -> set[str]:
@@ -285,6 +312,7 @@ def prepare(text: str, fillers: Iterable[str] = ()) -> Prepared:
         numbers=frozenset(numbers),
         places=frozenset(_extract_places(folded)),
         intents=frozenset(intents),
+        qualifiers=qualifiers_of_words([info[0] for info in infos]),
     )
 
 
@@ -307,6 +335,8 @@ def conflicts(a: Prepared, b: Prepared) -> list[str]:
     ia, ib = a.intents & _CONTRAST_INTENTS, b.intents & _CONTRAST_INTENTS
     if ia and ib and not (ia & ib):
         out.append("intent")
+    if conflicting(a.qualifiers, b.qualifiers):
+        out.append("qualifier")
     if a.numbers and b.numbers:
         for kind in ("year", "route", "amount"):
             va = {v for k, v in a.numbers if k == kind}
@@ -323,11 +353,11 @@ def conflicts(a: Prepared, b: Prepared) -> list[str]:
 
 
 def _adjust(raw: float, a: Prepared, b: Prepared) -> float:
-    found = conflicts(a, b) if (a.places or a.intents or a.numbers) else []
+    found = conflicts(a, b) if (a.places or a.intents or a.numbers or a.qualifiers) else []
     score = raw
     if not found:
         return score
-    if any(c in ("place", "intent", "year", "route", "amount") for c in found):
+    if any(c in ("place", "intent", "qualifier", "year", "route", "amount") for c in found):
         return max(0.0, min(score - PENALTY_HARD, CAP_HARD))
     if "number" in found:
         return max(0.0, min(score - PENALTY_NUMBER, CAP_NUMBER))
@@ -371,6 +401,16 @@ def _adjust_view(score: float, a: View, b: View) -> float:
             return max(0.0, min(score - PENALTY_NUMBER, CAP_NUMBER))
         if na != nb:
             return max(0.0, score - PENALTY_NUMBER_PARTIAL)
+    return score
+
+
+def _adjust_doc(score: float, qv: View | None, dv: View | None, opposed: bool) -> float:
+    """:func:`_adjust` for a query and an indexed document: their views (None when empty) and
+    whether their qualifiers oppose (kept apart from the views: most documents have none)."""
+    if opposed:
+        return max(0.0, min(score - PENALTY_HARD, CAP_HARD))
+    if qv is not None and dv is not None:
+        return _adjust_view(score, qv, dv)
     return score
 
 
@@ -418,7 +458,7 @@ class _Doc:
     """What the index keeps of a prepared text: the scoring keys, feature ids and the
     distinguishing features (shared frozensets)."""
 
-    __slots__ = ("accented", "akey", "feats", "grams", "key", "key_", "view")
+    __slots__ = ("accented", "akey", "feats", "grams", "key", "key_", "qualifiers", "view")
 
     def __init__(
         self, key_: Hashable, p: Prepared, grams: tuple[int, ...], feats: tuple[int, ...], intern: dict
@@ -431,6 +471,7 @@ class _Doc:
         self.feats = feats
         v = view(p)
         self.view = intern.setdefault(v, v) if any(v) else None
+        self.qualifiers = p.qualifiers  # shared frozensets (see moderation.qualifiers)
 
 
 class DuplicateIndex:
@@ -448,7 +489,7 @@ class DuplicateIndex:
     cached, refreshed when the index has grown by 5 %)."""
 
     def __init__(
-        self, auto_merge_threshold: float = 60.0, suggest_threshold: float = 35.0, filler_phrases: Iterable[str] = ()
+        self, auto_merge_threshold: float = 58.0, suggest_threshold: float = 35.0, filler_phrases: Iterable[str] = ()
     ) -> None:
         self.auto_merge_threshold = float(auto_merge_threshold)
         self.suggest_threshold = float(suggest_threshold)
@@ -683,6 +724,7 @@ class DuplicateIndex:
         both_accented = q.accented
         for cos, _, d in cands:
             views = qv is not None and d.view is not None
+            opposed = bool(q.qualifiers) and bool(d.qualifiers) and conflicting(q.qualifiers, d.qualifiers)
             floor, full = 0.0, False
             if limit:
                 # Once ``limit`` scores are in, a document that can at best tie the lowest of them
@@ -694,8 +736,8 @@ class DuplicateIndex:
                     break
                 # The penalties only lower a score (monotonically): a conflicting place, intent or
                 # number can rule a document out before any rapidfuzz call.
-                if views:
-                    upper = _adjust_view(upper, qv, d.view)  # type: ignore[arg-type]
+                if views or opposed:
+                    upper = _adjust_doc(upper, qv, d.view, opposed)
                     if upper < floor or (full and upper <= floor):
                         continue
             base = token_set_ratio(q.key, d.key)
@@ -703,14 +745,14 @@ class DuplicateIndex:
                 if limit:
                     # the accented half can lift the average by (100 - base) / 2 at most
                     upper = _combine(0.5 * (base + 100.0), cos)
-                    if views:
-                        upper = _adjust_view(upper, qv, d.view)  # type: ignore[arg-type]
+                    if views or opposed:
+                        upper = _adjust_doc(upper, qv, d.view, opposed)
                     if upper < floor or (full and upper <= floor):
                         continue
                 base = 0.5 * (base + token_set_ratio(q.akey, d.akey))
             score = _combine(base, cos)
-            if views:
-                score = _adjust_view(score, qv, d.view)  # type: ignore[arg-type]
+            if views or opposed:
+                score = _adjust_doc(score, qv, d.view, opposed)
             out.append((score, d))
             if limit:
                 if len(best) < limit:
@@ -718,6 +760,13 @@ class DuplicateIndex:
                 elif score > best[0]:
                     heapq.heapreplace(best, score)
         return out
+
+    def score(self, text: str | Prepared, key: Hashable) -> float:
+        """The score of ``text`` against the indexed question ``key`` (KeyError if absent), as
+        :meth:`candidates` would give it, whatever the thresholds."""
+        q = text if isinstance(text, Prepared) else self.prepare(text)
+        scored = self._score_ids(q, [self._iid[key]])
+        return round(scored[0][0], 2) if scored else 0.0
 
     def _candidates(self, q: Prepared, limit: int, exclude: set[Hashable]) -> list[Match]:
         pool = self._pool(q)
@@ -728,3 +777,58 @@ class DuplicateIndex:
         results = [Match(d.key_, round(score, 2)) for score, d in scored if score >= threshold]
         results.sort(key=lambda m: -m.score)
         return results[:limit]
+
+
+# ----------------------------------------------------------------------------- clusters
+
+GUARD_MARGIN = 5.0  # a new member must score at least auto_merge_threshold - this with every member
+
+
+class StreamClusters:
+    """Questions arriving one by one, each merged automatically into an earlier cluster or
+    starting its own (what ``python -m moderation cluster`` and the quality evaluation do).
+
+    A question joins the cluster of its best candidate scoring at least the index's
+    ``auto_merge_threshold`` only if it also scores at least that minus ``GUARD_MARGIN`` with
+    every member of the cluster, the first (its representative) included; otherwise the next
+    candidate above the threshold is tried.  Without this guard a chain of near-identical
+    variants (public school fees → fees → private school fees) ends in one cluster although its
+    two ends ask different things.  The app's index holds one text per question (its
+    representative), so there the rule is the plain threshold on the best match.
+
+    Every question is indexed (members too: they help the next variant be found)."""
+
+    def __init__(self, index: DuplicateIndex | None = None) -> None:
+        self.index = index if index is not None else DuplicateIndex()
+        self._cluster: dict[Hashable, Hashable] = {}
+        self._members: dict[Hashable, list[Hashable]] = {}
+
+    def cluster_of(self, key: Hashable) -> Hashable:
+        """The cluster (its first question's key) of an added question."""
+        return self._cluster[key]
+
+    def add(self, key: Hashable, text: str, limit: int = 5) -> tuple[Hashable, list[Match]]:
+        """Add a question: (its cluster, the candidates it was shown)."""
+        index = self.index
+        q = index.prepare(text)
+        found = index.candidates(q, limit=limit)
+        cluster = self.join_target(q, found)
+        if cluster is None:
+            cluster = key
+        self._cluster[key] = cluster
+        self._members.setdefault(cluster, []).append(key)
+        index.add(key, text, q)
+        return cluster, found
+
+    def join_target(self, q: Prepared, found: Iterable[Match]) -> Hashable | None:
+        """The cluster ``q`` merges into, given its candidates (best first), or None."""
+        threshold = self.index.auto_merge_threshold
+        floor = threshold - GUARD_MARGIN
+        for m in found:
+            if m.score < threshold:
+                break
+            cluster = self._cluster[m.key]
+            others = [k for k in self._members[cluster] if k != m.key and k in self.index]
+            if all(self.index.score(q, k) >= floor for k in others):
+                return cluster
+        return None

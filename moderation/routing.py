@@ -4,8 +4,9 @@ Each department has bags of folded word unigrams and bigrams built from the cata
 short name and description once, each keyword phrase ``KEYWORD_WEIGHT`` times) plus every question a
 moderator routed to it (:meth:`Router.learn`, incremental and cheap).  A question is scored
 against each department by a saturated IDF evidence sum and by an IDF-weighted multinomial naive
-Bayes; the two softmax probabilities are mixed into a confidence, and :meth:`Router.route`
-returns ``None`` ("needs a human") below :attr:`Router.floor`.  See :class:`Router`.
+Bayes; the two softmax probabilities are mixed into a confidence, a body the question names
+(:mod:`moderation.mentions`) is made more likely, and :meth:`Router.route` returns ``None`` ("needs
+a human") below :attr:`Router.floor`.  See :class:`Router`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
+from .duplicates import known_place_spans
+from .mentions import ADDRESSED, ALTERNATIVE, PLAIN, MentionFinder, institution_name
 from .text import BASE_STOP_WORDS, canonical, fold_char_table, match_text
 
 __all__ = ["Route", "Router", "features"]
@@ -142,6 +145,11 @@ def features(text: str, *, courtesies: bool = True) -> list[str]:
     canon = _CITY.sub(" ", canon)
     raw = _TOKEN.findall(canon)
     folded = [t.translate(_FOLD) for t in raw]
+    spans = known_place_spans(folded)
+    if spans:  # where the asker lives says nothing of which body answers
+        drop = {i for start, end in spans for i in range(start, end)}
+        raw = [t for i, t in enumerate(raw) if i not in drop]
+        folded = [f for i, f in enumerate(folded) if i not in drop]
     accented = sum(f != t for f, t in zip(folded, raw, strict=True)) >= 0.3 * len(raw) if raw else False
     toks = [
         f
@@ -152,7 +160,11 @@ def features(text: str, *, courtesies: bool = True) -> list[str]:
 
 
 KEYWORD_WEIGHT = 3.0  # a catalogue keyword phrase counts this many times
-NAME_WEIGHT = 1.0  # name, short name and description count once
+NAME_WEIGHT = 1.0  # name, short name and the keywords that name an institution count once
+DESCRIPTION_WEIGHT = 1.0  # each phrase of the description (functions, procedures, situations)
+# a body named in the question multiplies its probability by exp(this) (see moderation.mentions)
+MENTION_BOOST = {ADDRESSED: 2.0, PLAIN: 1.0, ALTERNATIVE: 0.0}
+_PHRASE_END = re.compile(r"[.;:,()]")
 LEARN_WEIGHT = 1.0  # each routed question counts once
 NB_CATALOGUE_WEIGHT = 4.0  # in the naive Bayes bags the catalogue counts this many times more
 NB_ALPHA = 0.3  # additive smoothing of the naive Bayes bags
@@ -195,6 +207,7 @@ class Router:
         self._nb_sum = 0.0
         self._df: dict[str, int] = {}  # feature -> departments having it
         self._examples: dict[str, int] = {}  # department -> routed questions
+        self.mentions = MentionFinder()  # bodies named in a question (see moderation.mentions)
         for code in codes:
             self._ensure(code)
 
@@ -203,21 +216,21 @@ class Router:
         """Build from a list of department dicts as in ``departments.json`` (``code``, ``name``,
         ``short``, ``description``, ``keywords``)."""
         router = cls(**kwargs)
+        departments = list(departments)
         for dep in departments:
             code = str(dep["code"])
             router._ensure(code)
-            for field in ("name", "short", "description"):
-                if dep.get(field):
-                    router._add(
-                        code,
-                        features(str(dep[field]), courtesies=False),
-                        NAME_WEIGHT,
-                        NB_CATALOGUE_WEIGHT * NAME_WEIGHT,
-                    )
+            phrases = [(str(dep[f]), NAME_WEIGHT) for f in ("name", "short") if dep.get(f)]
+            # a description lists functions, procedures and situations: its phrases are kept
+            # apart, so that no bigram runs from one to the next
+            phrases += [(p, DESCRIPTION_WEIGHT) for p in _PHRASE_END.split(str(dep.get("description") or ""))]
             for kw in dep.get("keywords", ()) or ():
-                router._add(
-                    code, features(str(kw), courtesies=False), KEYWORD_WEIGHT, NB_CATALOGUE_WEIGHT * KEYWORD_WEIGHT
-                )
+                phrases.append((str(kw), NAME_WEIGHT if institution_name(str(kw)) else KEYWORD_WEIGHT))
+            for phrase, weight in phrases:
+                feats = features(phrase, courtesies=False)
+                if feats:
+                    router._add(code, feats, weight, NB_CATALOGUE_WEIGHT * weight)
+        router.mentions = MentionFinder.from_catalogue(departments)
         return router
 
     @property
@@ -284,8 +297,10 @@ class Router:
         total = sum(exps.values())
         return {c: e / total for c, e in exps.items()}
 
-    def rank(self, text: str, limit: int = 3) -> list[Route]:
-        """Departments for ``text``, best first, with confidences 0-1 (summing to 1 over all)."""
+    def rank(self, text: str, limit: int = 3, *, mentions: bool = True) -> list[Route]:
+        """Departments for ``text``, best first, with confidences 0-1 (summing to 1 over all).
+
+        ``mentions=False`` ignores the bodies the text names (to measure what they add)."""
         if not self._counts:
             return []
         evidence, bayes, mass = self._scores(set(features(text)))
@@ -295,8 +310,22 @@ class Router:
         cov = min(1.0, mass / EVIDENCE_FULL)
         uniform = (1.0 - cov) / len(pe)
         probs = {c: cov * ((1 - NB_SHARE) * pe[c] + NB_SHARE * pb[c]) + uniform for c in pe}
+        if mentions:
+            probs = self._mentioned(text, probs)
         ranked = sorted(probs.items(), key=lambda kv: -kv[1])
         return [Route(c, round(p, 4)) for c, p in ranked[:limit]]
+
+    def _mentioned(self, text: str, probs: dict[str, float]) -> dict[str, float]:
+        """``probs`` with the bodies named in ``text`` made more likely (``MENTION_BOOST``)."""
+        boost: dict[str, float] = {}
+        for m in self.mentions.find(text):
+            for c in m.codes & probs.keys():
+                boost[c] = max(boost.get(c, 0.0), MENTION_BOOST[m.kind])
+        if not any(boost.values()):
+            return probs
+        probs = {c: p * math.exp(boost.get(c, 0.0)) for c, p in probs.items()}
+        total = sum(probs.values())
+        return {c: p / total for c, p in probs.items()}
 
     def route(self, text: str) -> str | None:
         """The best department, or None when its confidence is below :attr:`floor`."""

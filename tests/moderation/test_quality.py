@@ -1,6 +1,7 @@
-"""Quality floors on the dev sets in tests/data (held-out evaluation uses other questions)."""
+"""Quality floors: the dev sets in tests/data as the mean over random splits / shuffled orders (the
+targets of issue 14), and the fresh-phrasing files at the floors measured once, before any tuning on
+them (see tests/data/README.md; a held-out evaluation uses other questions)."""
 
-import itertools
 import json
 import subprocess
 import sys
@@ -9,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from moderation import DuplicateIndex, Router, match_check
-from moderation.duplicates import similarity
+from moderation.duplicates import StreamClusters, similarity
+from moderation.evaluate import dedup_orders, dedup_stream, route_addressed, route_eval, route_splits
+from moderation.mentions import ADDRESSED, ALTERNATIVE, PLAIN, MentionFinder
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 ROOT = DATA.parent.parent
@@ -24,29 +27,27 @@ def _catalogue() -> list[dict]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def test_dedup_floors() -> None:
-    items = _jsonl("dedup-dev.jsonl")
-    gold = {x["id"]: x["cluster"] for x in items}
-    index = DuplicateIndex()
-    cluster: dict[str, str] = {}
-    hit = total = 0
-    for item in items:
-        found = index.candidates(item["text"], limit=5)
-        if any(gold[k] == item["cluster"] for k in cluster):
-            total += 1
-            hit += any(gold[m.key] == item["cluster"] for m in found)
-        top = found[0] if found else None
-        cluster[item["id"]] = cluster[top.key] if top and top.score >= index.auto_merge_threshold else item["id"]
-        index.add(item["id"], item["text"])
-    tp = fp = fn = 0
-    for a, b in itertools.combinations(items, 2):
-        same_gold, same_pred = a["cluster"] == b["cluster"], cluster[a["id"]] == cluster[b["id"]]
-        tp += same_gold and same_pred
-        fp += same_pred and not same_gold
-        fn += same_gold and not same_pred
-    assert hit / total >= 0.95
-    assert tp / (tp + fp) >= 0.98
-    assert tp / (tp + fn) >= 0.40
+def test_dedup_dev_mean_over_shuffled_orders() -> None:
+    """Suggestions recall@5 >= 0.95, automatic merges precision >= 0.98 with recall >= 0.40, as the
+    mean over 10 shuffled orders of the stream (dev, 2026-12: 0.970 / 0.989 / 0.433)."""
+    recall5, precision, recall = dedup_orders(_jsonl("dedup-dev.jsonl"), runs=10, seed=1)
+    assert recall5.mean >= 0.95
+    assert precision.mean >= 0.98
+    assert recall.mean >= 0.40
+    once = dedup_stream(_jsonl("dedup-dev.jsonl"))  # file order
+    assert once.recall_at_5 >= 0.95 and once.precision >= 0.98 and once.recall >= 0.40
+
+
+def test_dedup_fresh_floors() -> None:
+    """Measured once before any tuning on them (file order 0.978 / 0.860 / 0.569; 10 orders
+    0.991 / 0.872 / 0.525): clusters that differ by an opposing qualifier."""
+    items = _jsonl("dedup-fresh.jsonl")
+    recall5, precision, recall = dedup_orders(items, runs=10, seed=1)
+    assert recall5.mean >= 0.96
+    assert precision.mean >= 0.85
+    assert recall.mean >= 0.50
+    once = dedup_stream(items)
+    assert once.recall_at_5 >= 0.96 and once.precision >= 0.84 and once.recall >= 0.54
 
 
 @pytest.mark.parametrize(
@@ -68,6 +69,21 @@ def test_dedup_floors() -> None:
             "Vỉa hè đường Âu Cơ, phường An Lạc bị lấn chiếm để bán hàng",
         ),
         ("Dự án trên đường Âu Cơ ở phường Gò Vấp bị treo", "Dự án trên đường Âu Cơ ở phường Bảy Hiền bị treo"),
+        # opposing qualifiers, one pair per class
+        ("Học phí trường công lập năm nay có được miễn không?", "Học phí trường tư thục năm nay có được miễn không?"),
+        (
+            "Học phí trường công lập năm nay có được miễn không?",
+            "Học phí trường ngoài công lập năm nay được miễn không?",
+        ),
+        ("Chủ nhà cho thuê phòng có phải khai báo tạm trú không?", "Người thuê phòng có phải khai báo tạm trú không?"),
+        ("Xin cấp lại sổ đỏ cần giấy tờ gì?", "Xin cấp đổi sổ đỏ cần giấy tờ gì?"),
+        ("Cấp sổ đỏ lần đầu cần giấy tờ gì?", "Xin cấp lại sổ đỏ cần giấy tờ gì?"),
+        ("Đổi giấy phép lái xe nước ngoài cần giấy tờ gì?", "Đổi giấy phép lái xe trong nước cần giấy tờ gì?"),
+        ("Cá nhân cho thuê xe tự lái nộp thuế gì?", "Doanh nghiệp cho thuê xe tự lái nộp thuế gì?"),
+        ("Đăng ký thường trú cần giấy tờ gì?", "Đăng ký tạm trú cần giấy tờ gì?"),
+        ("Tách thửa đất ở tối thiểu bao nhiêu mét vuông?", "Tách thửa đất nông nghiệp tối thiểu bao nhiêu mét vuông?"),
+        ("Bán xe máy cũ thì người bán làm thủ tục gì?", "Mua xe máy cũ thì người mua làm thủ tục gì?"),
+        ("Điều kiện thuê nhà ở xã hội là gì?", "Điều kiện mua nhà ở xã hội là gì?"),
     ],
 )
 def test_hard_negatives_do_not_merge(a: str, b: str) -> None:
@@ -76,6 +92,58 @@ def test_hard_negatives_do_not_merge(a: str, b: str) -> None:
     found = index.candidates(b)
     assert not found or found[0].score < index.auto_merge_threshold
     assert similarity(a, b) < index.auto_merge_threshold
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        # one side names both values of the class, or the other names none: the same question
+        ("Tuyển sinh lớp 6 xét theo thường trú hay tạm trú?", "Tuyển sinh lớp 6 xét theo tạm trú phải không?"),
+        ("Học phí trường công lập năm nay có được miễn không?", "Học phí năm nay có được miễn không ạ?"),
+        # a landlord who imposes something on the asker: a tenant's question
+        ("Chủ trọ bắt tôi tự đi đăng ký tạm trú, cần giấy gì?", "Người thuê trọ tự đi đăng ký tạm trú cần giấy gì?"),
+        # "mua bán" is a trade, neither side
+        ("Công chứng hợp đồng mua bán nhà phí bao nhiêu?", "Phí công chứng hợp đồng mua bán nhà là bao nhiêu?"),
+    ],
+)
+def test_qualifiers_that_do_not_oppose(a: str, b: str) -> None:
+    assert similarity(a, b) >= DuplicateIndex().auto_merge_threshold
+
+
+def test_chain_joins_only_when_close_to_every_member() -> None:
+    """B is close to A, C to B, but C is far from A: C must not join A's cluster through B (a
+    drifting chain: bus frequency → workers after the shift → a new route)."""
+    a = "Xe buýt buổi tối thưa chuyến, chờ cả tiếng không có xe"
+    b = "Xe buýt buổi tối thưa chuyến, công nhân tan ca không có xe về"
+    c = "Công nhân tan ca buổi tối không có xe về, đề nghị mở thêm tuyến"
+    assert min(similarity(a, b), similarity(b, c)) >= 58 > similarity(a, c)
+    clusters = StreamClusters()
+    assert clusters.add("a", a)[0] == "a"
+    assert clusters.add("b", b)[0] == "a"
+    cluster, found = clusters.add("c", c)
+    assert found[0].key == "b" and found[0].score >= clusters.index.auto_merge_threshold
+    assert cluster == "c"
+
+
+def test_cli_cluster_has_the_chain_guard(tmp_path: Path) -> None:
+    """``python -m moderation cluster`` merges as the evaluation does: public school fees, fees, private
+    school fees make two clusters, not one chain."""
+    texts = [
+        "Học phí trường công lập năm nay có được miễn không?",
+        "Học phí năm nay có được miễn không?",
+        "Học phí trường tư thục năm nay có được miễn không?",
+    ]
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"id": i, "text": t}, ensure_ascii=False) + "\n" for i, t in enumerate(texts)))
+    out = subprocess.run(
+        [sys.executable, "-m", "moderation", "cluster", "--input", str(src)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    ).stdout
+    clusters = [json.loads(line)["cluster"] for line in out.splitlines()]
+    assert clusters[1] == clusters[0] and clusters[2] != clusters[0]
 
 
 def test_variants_merge_and_remove() -> None:
@@ -100,38 +168,74 @@ def test_filler_phrases() -> None:
     assert (after[0].score if after else 0) < (before[0].score if before else 0)
 
 
-def _route_eval(train: list[dict], test: list[dict]) -> tuple[float, float]:
-    router = Router.from_catalogue(_catalogue())
-    for x in train:
-        router.learn(x["text"], x["department"])
-    top1 = top3 = 0
-    for x in test:
-        ranked = router.rank(x["text"], limit=3)
-        top1 += ranked[0].code == x["department"]
-        top3 += any(r.code == x["department"] for r in ranked)
-    return top1 / len(test), top3 / len(test)
+def test_routing_dev_mean_over_random_splits() -> None:
+    """Top-1 >= 0.80 and top-3 >= 0.93 as the mean over 10 random 50/50 history/test splits
+    (dev, 2026-12: 0.940 / 0.997)."""
+    top1, top3 = route_splits(_catalogue(), _jsonl("routing-dev.jsonl"), runs=10, seed=1)
+    assert top1.mean >= 0.80 and top3.mean >= 0.93
+    assert top1.low >= 0.75
 
 
 def test_routing_catalogue_only() -> None:
-    items = _jsonl("routing-dev.jsonl")
-    top1, _ = _route_eval([], items)
-    assert top1 >= 0.65
+    """What a new city or episode gets: no routing history (dev, 2026-12: 0.910 / 0.985)."""
+    figures = route_eval(_catalogue(), [], _jsonl("routing-dev.jsonl"))
+    assert figures.top1 >= 0.85 and figures.top3 >= 0.95
 
 
-@pytest.mark.parametrize("direction", ["even->odd", "odd->even"])
-def test_routing_top3_with_history(direction: str) -> None:
-    items = _jsonl("routing-dev.jsonl")
-    even, odd = items[0::2], items[1::2]
-    train, test = (even, odd) if direction == "even->odd" else (odd, even)
-    assert _route_eval(train, test)[1] >= 0.93
+def test_routing_fresh_floors() -> None:
+    """Measured once before any tuning on them: the dev file as history 0.866 / 0.963, catalogue only
+    0.841 / 0.970 (before this work: 0.659 / 0.823 and 0.524 / 0.793)."""
+    fresh = _jsonl("routing-fresh.jsonl")
+    with_history = route_eval(_catalogue(), _jsonl("routing-dev.jsonl"), fresh)
+    assert with_history.top1 >= 0.84 and with_history.top3 >= 0.94
+    alone = route_eval(_catalogue(), [], fresh)
+    assert alone.top1 >= 0.82 and alone.top3 >= 0.95
 
 
-@pytest.mark.parametrize("direction", ["even->odd", "odd->even"])
-def test_routing_top1_with_history(direction: str) -> None:
-    items = _jsonl("routing-dev.jsonl")
-    even, odd = items[0::2], items[1::2]
-    train, test = (even, odd) if direction == "even->odd" else (odd, even)
-    assert _route_eval(train, test)[0] >= 0.80
+def test_routing_addressed_both_ways() -> None:
+    """A greeting that names a body helps when it is right and costs little when it is wrong (dev,
+    10 splits, 2026-12: as written 0.936; right 0.964; the runner-up 0.878; a random body 0.927)."""
+    figures = route_addressed(_catalogue(), _jsonl("routing-dev.jsonl"), runs=10, seed=1)
+    assert figures.right.mean >= figures.as_written.mean + 0.02
+    assert figures.right.mean >= 0.95
+    assert figures.runner_up.mean >= 0.85
+    assert figures.random_wrong.mean >= 0.90
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        # old names of bodies merged in 2025 and abbreviations, addressed
+        ("Kính gửi Sở GTVT, cây cầu bắc qua kênh đã mục, khi nào sửa?", "so-xay-dung"),
+        ("Đề nghị Sở TN-MT kiểm tra giúp", "so-nong-nghiep-moi-truong"),
+        ("Kính gửi quý lãnh đạo Sở LĐTBXH, công ty cho tôi nghỉ việc không báo trước", "so-noi-vu"),
+        ("Kính gửi Sở KH&ĐT: mở công ty thì sao?", "so-tai-chinh"),
+        ("Kính gửi lãnh đạo Sở Y tế. Trong xóm có nhiều người bị sốt", "so-y-te"),
+        ("Kính gửi Thuế TP, tôi hỏi chút", "thue-tp"),
+    ],
+)
+def test_addressed_body_routes_there(text: str, code: str) -> None:
+    router = Router.from_catalogue(_catalogue())
+    assert router.rank(text, limit=1)[0].code == code
+
+
+def test_mentions() -> None:
+    finder = MentionFinder.from_catalogue(_catalogue())
+
+    def found(text: str) -> list[tuple[list[str], str]]:
+        return [(sorted(m.codes), m.kind) for m in finder.find(text)]
+
+    # spellings of one abbreviation are one name; the city's name is not needed
+    for text in ("Kính gửi Sở TN&MT,", "Kính gửi Sở TN-MT,", "Kính gửi Sở TNMT,", "kinh gui so tai nguyen moi truong"):
+        assert found(text) == [(["so-nong-nghiep-moi-truong"], ADDRESSED)], text
+    # one side of a choice; named in passing
+    assert found("nộp ở phường hay ở Sở Xây dựng?") == [(["so-xay-dung"], ALTERNATIVE)]
+    assert found("gọi công an phường mà không thấy xử lý") == [(["cong-an-tp"], PLAIN)]
+    # an old name now shared by two bodies
+    assert found("Kính gửi Sở Lao động - Thương binh và Xã hội") == [(["so-noi-vu", "so-y-te"], ADDRESSED)]
+    # a one-word name counts only when addressed ("đóng thuế" names no body)
+    assert found("Kính gửi Thuế TP") == [(["thue-tp"], ADDRESSED)]
+    assert found("sang tên sổ đỏ phải đóng thuế gì") == []
 
 
 def test_route_needs_a_human_without_evidence() -> None:
@@ -248,3 +352,53 @@ def test_place_names(text: str, places: set[str]) -> None:
     from moderation.duplicates import prepare
 
     assert prepare(text).places == places
+
+
+def test_routing_features_leave_out_places() -> None:
+    """Where the asker lives says nothing of which body answers ("xã Cần Giờ" gave "giờ", "xã")."""
+    from moderation.routing import features
+
+    assert features("Khu tôi ở xã Cần Giờ sóng điện thoại chập chờn") == features("Khu tôi sóng điện thoại chập chờn")
+    assert features("Sóng điện thoại chập chờn ở xã Cần Giờ") == features("Sóng điện thoại chập chờn")
+    assert "le loi" in features("UBND phường 12, đường Lê Lợi")  # a street name stays: it may be the topic
+
+
+def test_cli_evaluate(tmp_path: Path) -> None:
+    routing = tmp_path / "r.jsonl"
+    routing.write_text(
+        "".join(
+            json.dumps({"id": i, "text": t, "department": d}, ensure_ascii=False) + "\n"
+            for i, (t, d) in enumerate(
+                [
+                    ("Làm lại thẻ căn cước bị mất ở đâu?", "cong-an-tp"),
+                    ("Đăng ký tạm trú cần giấy tờ gì?", "cong-an-tp"),
+                    ("Xe buýt số 99 thưa chuyến", "so-xay-dung"),
+                    ("Đường ngập khi mưa", "so-xay-dung"),
+                ]
+            )
+        )
+    )
+    dedup = tmp_path / "d.jsonl"
+    dedup.write_text(
+        "".join(
+            json.dumps({"id": i, "text": t, "cluster": c}, ensure_ascii=False) + "\n"
+            for i, (t, c) in enumerate(
+                [
+                    ("Đăng ký tạm trú cần giấy tờ gì?", "a"),
+                    ("dang ky tam tru can giay to gi", "a"),
+                    ("Xe buýt thưa", "b"),
+                ]
+            )
+        )
+    )
+    deps = ROOT / "qa_app" / "data" / "departments.json"
+    args = ["--departments", str(deps), "--routing", str(routing), "--dedup", str(dedup)]
+    out = subprocess.run(
+        [sys.executable, "-m", "moderation", "evaluate", *args, "--held-out-routing", str(routing), "--runs", "2"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    ).stdout
+    assert "2 random 50/50 history/test splits: top-1" in out and "catalogue only" in out
+    assert "suggestions recall@5 1.000" in out and "2 shuffled orders" in out

@@ -105,6 +105,12 @@ def test_nfc_nfd_same(s: str) -> None:
         ("Chuyện này không phải của riêng nhà tôi mà cả hẻm đều bị, rác ứ đọng", "rác ứ đọng"),
         ("Xi chào chương trình. Rác ứ đọng đầu hẻm", "rác ứ đọng đầu hẻm"),
         ("Gọi công an phường mà không thấy ai đến", "gọi công an phường mà không thấy ai đến"),
+        ("Cả khu phố đều bị tình trạng này, mất nước liên tục", "mất nước liên tục"),
+        # a feeling whose cause is a new topic keeps the topic
+        (
+            "Tôi rất bức xúc vì công ty nợ lương 3 tháng, khiếu nại ở đâu?",
+            "vì công ty nợ lương 3 tháng, khiếu nại ở đâu",
+        ),
     ],
 )
 def test_match_text_drops_meta_statements(raw: str, expected: str) -> None:
@@ -137,3 +143,22 @@ def test_moderation_modules_import_each_other_without_a_cycle() -> None:
     for module in graph:
         if module != "__main__":
             visit(module, ())
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # a contact line: its label starts a clause and little follows once the number is masked
+        ("Mất điện liên tục. SĐT liên hệ: 0903 123 456.", "mất điện liên tục"),
+        # "điện thoại" inside the question is the question
+        (
+            "Khu tôi sóng điện thoại chập chờn, 4G gần như không dùng được.",
+            "khu tôi sóng điện thoại chập chờn, 4g gần như không dùng được",
+        ),
+        ("Đèn đường tắt, đã xảy ra giật điện thoại.", "đèn đường tắt, đã xảy ra giật điện thoại"),
+    ],
+)
+def test_contact_lines(raw: str, expected: str) -> None:
+    from moderation.text import match_text
+
+    assert match_text(raw) == expected
