@@ -34,6 +34,8 @@ from qa_app.labels import ALL_LABELS
 from qa_app.runtime import Runtime
 from qa_app.security import MemoryCounter, Passwords, RedisCounter
 from qa_app.services.errors import DomainError
+from qa_app.services.commitments import FollowUpSchedule
+from qa_app.services.notifications import NotificationSender
 from qa_app.services.presence import Presence
 from qa_app.services.retention import RetentionSchedule
 from qa_app.services.wards import wards_sorted_by_name
@@ -52,6 +54,12 @@ from qa_app.web.auth import (
     UserMiddleware,
 )
 from qa_app.web.department import DepartmentController
+from qa_app.web.followup import (
+    CitizenLinksController,
+    DepartmentCommitmentsController,
+    ModerationCommitmentsController,
+    OutboxController,
+)
 from qa_app.web.deps import provide_actor, provide_db, provide_runtime
 from qa_app.web.edge import BoundedRequest, edge_middleware, require_json
 from qa_app.web.intake import IntakeController
@@ -68,6 +76,7 @@ from qa_app.web.moderation import ModerationController
 from qa_app.web.onair import ProducerController, PublicBoardController, studio_screen
 from qa_app.web.operator import ImportController, OperatorController
 from qa_app.web.public import PublicController, healthz
+from qa_app.web.reports import AccountabilityController, ReportController
 from qa_app.web.text import highlight_pii, paragraphs, rich_text
 from qa_app.web.workspace import WorkspaceController
 
@@ -220,15 +229,22 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None) -> Lit
     )
 
     retention = RetentionSchedule(sessionmaker)
+    follow_up = FollowUpSchedule(sessionmaker)
     session_purge = SessionPurge(stores["sessions"])
+    # Started whenever an SMTP server or an SMS gateway is configured (in tests too: they run real ones).
+    sender = NotificationSender(sessionmaker, settings)
 
     async def on_startup(app: Litestar) -> None:
-        if settings.environment != "test":  # tests call the purge themselves, at a time they choose
+        if settings.environment != "test":  # tests call the purge and the sweep themselves, when they choose
             retention.start()
+            follow_up.start()
             session_purge.start()
+        sender.start()
 
     async def on_shutdown(app: Litestar) -> None:
+        await sender.close()
         await retention.close()
+        await follow_up.close()
         await session_purge.close()
         await runtime.intake.close()
         if isinstance(runtime.publisher, LivePublisher):
@@ -277,6 +293,12 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None) -> Lit
             ImportController,
             ModerationController,
             DepartmentController,
+            DepartmentCommitmentsController,
+            ModerationCommitmentsController,
+            CitizenLinksController,
+            OutboxController,
+            AccountabilityController,
+            ReportController,
             ProducerController,
             PublicBoardController,
             studio_screen,
@@ -338,4 +360,5 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None) -> Lit
     )
     app.state.runtime = runtime
     app.state.session_purge = session_purge
+    app.state.notification_sender = sender
     return app

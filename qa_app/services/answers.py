@@ -22,6 +22,7 @@ from qa_app.models import (
     AnswerStatus,
     Commitment,
     Department,
+    MessageKind,
     Question,
     QuestionStatus,
     RerouteRequest,
@@ -29,7 +30,7 @@ from qa_app.models import (
     Role,
     User,
 )
-from qa_app.services import audit
+from qa_app.services import audit, notifications
 from qa_app.services.engines import ModerationEngines
 from qa_app.services.errors import Conflict, InvalidInput, NotFound
 from qa_app.services.permissions import ensure_role
@@ -315,6 +316,7 @@ async def publish_answer(ctx: Ctx, question_id: int) -> Question:
         before={"question": before},
         after={"question": question.status.value, "on_time": question.on_time},
     )
+    await notifications.enqueue(ctx.db, MessageKind.ANSWER_PUBLISHED, question)
     await ctx.db.commit()
     await ctx.publisher.publish(
         QuestionChanged(

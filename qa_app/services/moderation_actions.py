@@ -25,6 +25,7 @@ from qa_app.models import (
     AuditEvent,
     Department,
     Episode,
+    MessageKind,
     PublicHoliday,
     Question,
     QuestionStatus,
@@ -33,7 +34,7 @@ from qa_app.models import (
     Submission,
     User,
 )
-from qa_app.services import audit
+from qa_app.services import audit, notifications
 from qa_app.services.engines import ModerationEngines
 from qa_app.services.errors import Conflict, InvalidInput, NotFound
 from qa_app.services.intake import public_wording, text_problem
@@ -194,6 +195,8 @@ async def reject(
         after=_snapshot(question) | {"reason": why.value},
         note=question.reject_note,
     )
+    if why is RejectReason.OFF_TOPIC:  # "returned as out of scope": the citizen deserves to know
+        await notifications.enqueue(ctx.db, MessageKind.OUT_OF_SCOPE, question)
     await _commit(ctx, question)
     await _publish(ctx, question, "rejected", previous_department=previous)
     return question

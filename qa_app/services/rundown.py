@@ -15,8 +15,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from qa_app.events import OnAirChanged, Publisher, QuestionChanged
 from qa_app.i18n import gettext as _
-from qa_app.models import Answer, AnswerStatus, Episode, Question, QuestionStatus, Role, RundownItem, User
-from qa_app.services import audit
+from qa_app.models import (
+    Answer,
+    AnswerStatus,
+    Episode,
+    MessageKind,
+    Question,
+    QuestionStatus,
+    Role,
+    RundownItem,
+    User,
+)
+from qa_app.services import audit, notifications
 from qa_app.services.errors import Conflict, InvalidInput, NotFound
 from qa_app.services.permissions import ensure_role
 from qa_app.timeutil import utcnow
@@ -277,6 +287,8 @@ async def mark_answered(
         episode_id=episode_id,
         after={"official": question.answered_by_official},
     )
+    # The citizens who asked are told, in this same transaction (the outbox survives a crash).
+    await notifications.enqueue(db, MessageKind.ANSWERED_ON_AIR, question)
     await db.commit()
     await _publish(publisher, episode_id, [question.id], "answered_on_air")
     return question
