@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -281,7 +281,7 @@ async def decide_reroute(
     return await moderation_actions.route(action_ctx, question.id, department_code, note=request.decision_note or "")
 
 
-async def publish_answer(ctx: Ctx, question_id: int) -> Question:
+async def publish_answer(ctx: Ctx, question_id: int, *, now: datetime | None = None) -> Question:
     """Publish the approved answer: the question is answered in writing; on time or late is recorded."""
     ensure_role(ctx.actor, Role.MODERATOR)
     question = await ctx.db.get(Question, question_id)
@@ -297,7 +297,7 @@ async def publish_answer(ctx: Ctx, question_id: int) -> Question:
     )
     if answer is None:
         raise Conflict(_("Only a question with an approved answer can be published."))
-    now = utcnow()
+    now = now or utcnow()
     answer.status = AnswerStatus.PUBLISHED
     answer.published_at = now
     before = question.status.value

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -124,9 +124,16 @@ async def due_date_for(db: AsyncSession, episode: Episode, routed_on: date) -> d
 
 
 async def route(
-    ctx: ActionContext, question_id: int, department_code: str, *, note: str = "", expected_version: int | None = None
+    ctx: ActionContext,
+    question_id: int,
+    department_code: str,
+    *,
+    note: str = "",
+    expected_version: int | None = None,
+    now: datetime | None = None,
 ) -> Question:
-    """Send a question to the department that must answer it; teaches the router."""
+    """Send a question to the department that must answer it; teaches the router. ``now``: the
+    clock (tests and imports of past episodes set it)."""
     ensure_role(ctx.actor, Role.MODERATOR)
     question = await _question(ctx.db, question_id)
     _check_version(question, expected_version)
@@ -141,7 +148,7 @@ async def route(
     previous = question.department.code if question.department else None
     episode = await ctx.db.get(Episode, question.episode_id)
     assert episode is not None
-    now = utcnow()
+    now = now or utcnow()
     if previous != department.code or question.status is S.NEW:
         question.routed_at = now
         question.due_date = await due_date_for(ctx.db, episode, to_local(now).date())
@@ -450,7 +457,13 @@ async def undo(ctx: ActionContext, audit_event_id: int) -> Question:
 
 
 async def review_answer(
-    ctx: ActionContext, answer_id: int, *, approve: bool, comment: str = "", expected_version: int | None = None
+    ctx: ActionContext,
+    answer_id: int,
+    *,
+    approve: bool,
+    comment: str = "",
+    expected_version: int | None = None,
+    now: datetime | None = None,
 ) -> Answer:
     """Approve a submitted answer (question → ready) or return it to the officer with a comment."""
     ensure_role(ctx.actor, Role.MODERATOR)
@@ -465,7 +478,7 @@ async def review_answer(
         raise InvalidInput({"comment": _("Say what the department should change.")})
     question = await _question(ctx.db, answer.question_id)
     before = {"answer": answer.status.value, "question": question.status.value}
-    now = utcnow()
+    now = now or utcnow()
     answer.reviewed_by_id = ctx.actor.id
     if approve:
         answer.status = AnswerStatus.APPROVED

@@ -9,6 +9,7 @@ these functions, so every path changes the state the same way and publishes the 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -258,7 +259,13 @@ async def put_on_air(
 
 
 async def mark_answered(
-    db: AsyncSession, actor: User, publisher: Publisher, episode_id: int, official: str = ""
+    db: AsyncSession,
+    actor: User,
+    publisher: Publisher,
+    episode_id: int,
+    official: str = "",
+    *,
+    now: datetime | None = None,
 ) -> Question:
     """The question on air was answered live (by ``official``); nothing is on air afterwards."""
     ensure_role(actor, Role.PRODUCER)
@@ -274,7 +281,7 @@ async def mark_answered(
         )
         official = f"{answer.official_name}, {answer.official_title}".strip(", ") if answer else ""
     question.status = S.ANSWERED_ON_AIR
-    question.answered_at = utcnow()
+    question.answered_at = now or utcnow()
     question.answered_by_official = official.strip()[:255] or None
     episode.on_air_question_id = None
     episode.on_air_since = None

@@ -6,6 +6,7 @@ since the CSP forbids inline scripts and the values are printed on the bars inst
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,6 +14,10 @@ import pygal
 from lxml import etree
 from markupsafe import Markup
 from pygal.style import Style
+
+# pygal appends a legacy import hook (for its optional map plugins, which we do not use) to
+# sys.meta_path; it has no find_spec, so every later failed import in the process warns. Take it out.
+sys.meta_path[:] = [finder for finder in sys.meta_path if type(finder).__module__ != "pygal"]
 
 FONT = "system-ui, 'Segoe UI', Roboto, 'Noto Sans', 'DejaVu Sans', Arial, sans-serif"
 STYLE = Style(
