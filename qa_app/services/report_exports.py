@@ -174,7 +174,7 @@ def question_header() -> list[str]:
         _("Routed"),
         _("Due"),
         _("Answered"),
-        _("Deadline"),
+        _("On time or late"),
         _("Ratings"),
         _("Average rating (1–3)"),
         _("Commitments made"),
@@ -273,7 +273,7 @@ def to_xlsx(report: EpisodeReport, questions: list[list[Any]], askers: Sequence[
 
     sheet(_("Summary"), [_("Figure"), _("Value")], summary_rows(report.figures), first=True)
     sheet(_("By department"), department_header(), department_rows(report))
-    breakdown_header = [_("Item"), _("Submissions"), _("Distinct questions")]
+    breakdown_header = [_("Group"), _("Submissions"), _("Distinct questions")]
     sheet(_("By channel"), breakdown_header, [[b.label, b.submissions, b.questions] for b in report.by_channel])
     sheet(_("By ward"), breakdown_header, [[b.label, b.submissions, b.questions] for b in report.by_ward])
     sheet(_("By status"), breakdown_header, [[b.label, b.submissions, b.questions] for b in report.by_status])
@@ -334,7 +334,7 @@ def to_docx(report: EpisodeReport) -> bytes:
         _("Median time from routing to an approved answer: %(hours)s hours (%(n)d answers).")
         % {"hours": decimal(report.median_hours_to_approval, 1), "n": report.approvals_measured}
     )
-    breakdown_header = [_("Item"), _("Submissions"), _("Distinct questions")]
+    breakdown_header = [_("Group"), _("Submissions"), _("Distinct questions")]
     document.add_heading(_("By channel"), level=1)
     table(breakdown_header, [[b.label, b.submissions, b.questions] for b in report.by_channel])
     document.add_heading(_("By ward"), level=1)
