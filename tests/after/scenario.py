@@ -261,11 +261,9 @@ async def build(db: AsyncSession, secret: str) -> Scenario:
     counter = MemoryCounter()
     for key, question, score in (("A1", "Q1", "3"), ("A2", "Q1", "2"), ("B1", "Q2", "1"), ("C1", "Q3", "2"), ("D1", "Q4", "3")):
         await ratings.rate(db, counter, q[question], scenario.codes[key], score, "")
-    episode_id = episode.id
-    db.expire_all()
-    scenario.episode = await db.get(Episode, episode_id)  # type: ignore[assignment]
+    scenario.episode = await db.get(Episode, episode.id, populate_existing=True)  # type: ignore[assignment]
     assert scenario.episode is not None
     for name in ("Q5", "Q6"):
-        question = await db.get(Question, q[name])
+        question = await db.get(Question, q[name], populate_existing=True)
         assert question is not None and question.due_date == date(2026, 5, 5), (name, question)
     return scenario
