@@ -31,6 +31,7 @@ def figure_charts(figures: reports.Figures, labels: dict[str, str]) -> list[Any]
                 (_("Pending"), figures.pending),
                 (_("Not accepted"), figures.rejected),
             ],
+            colors=(charts.GREEN, charts.TEAL, charts.AMBER, charts.GREY),
         ),
         charts.bars(
             _("Written answers due"),
@@ -39,6 +40,7 @@ def figure_charts(figures: reports.Figures, labels: dict[str, str]) -> list[Any]
                 (_("Answered late"), figures.late),
                 (_("Unanswered past the deadline"), figures.open_overdue),
             ],
+            colors=(charts.GREEN, charts.AMBER, charts.RED),
         ),
     ]
     if figures.commitments["made"]:
@@ -46,6 +48,7 @@ def figure_charts(figures: reports.Figures, labels: dict[str, str]) -> list[Any]
             charts.bars(
                 _("Commitments"),
                 [(labels[k], figures.commitments[k]) for k in ("done", "claimed", "pending", "overdue", "dropped")],
+                colors=(charts.GREEN, charts.PURPLE, charts.BLUE, charts.RED, charts.GREY),
             )
         )
     if figures.ratings:
@@ -57,6 +60,7 @@ def figure_charts(figures: reports.Figures, labels: dict[str, str]) -> list[Any]
                     (_("Satisfied"), figures.rating_scores[2]),
                     (_("Not satisfied"), figures.rating_scores[1]),
                 ],
+                colors=(charts.GREEN, charts.BLUE, charts.RED),
             )
         )
     return out
