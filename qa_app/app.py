@@ -33,8 +33,8 @@ from qa_app.events import Publisher
 from qa_app.labels import ALL_LABELS
 from qa_app.runtime import Runtime
 from qa_app.security import MemoryCounter, Passwords, RedisCounter
-from qa_app.services.errors import DomainError
 from qa_app.services.commitments import FollowUpSchedule
+from qa_app.services.errors import DomainError
 from qa_app.services.notifications import NotificationSender
 from qa_app.services.presence import Presence
 from qa_app.services.retention import RetentionSchedule
@@ -54,14 +54,14 @@ from qa_app.web.auth import (
     UserMiddleware,
 )
 from qa_app.web.department import DepartmentController
+from qa_app.web.deps import provide_actor, provide_db, provide_runtime
+from qa_app.web.edge import BoundedRequest, edge_middleware, require_json
 from qa_app.web.followup import (
     CitizenLinksController,
     DepartmentCommitmentsController,
     ModerationCommitmentsController,
     OutboxController,
 )
-from qa_app.web.deps import provide_actor, provide_db, provide_runtime
-from qa_app.web.edge import BoundedRequest, edge_middleware, require_json
 from qa_app.web.intake import IntakeController
 from qa_app.web.live import (
     LivePublisher,

@@ -285,14 +285,14 @@ def report() -> None:
 @click.option("--format", "fmt", required=True, type=click.Choice(["csv", "xlsx", "docx"]))
 @click.option("--output", required=True, type=click.Path(dir_okay=False, writable=True), help="File to write")
 @click.option(
-    "--with-contacts", is_flag=True, help="Add the askers and their contact details (CSV/XLSX; written to the audit log)"
+    "--with-contacts", is_flag=True, help="Add the askers and their contact details (CSV/XLSX; in the audit log)"
 )
 def report_export(slug: str, fmt: str, output: str, with_contacts: bool) -> None:
     """Write the episode's report: CSV (UTF-8 with BOM), XLSX or DOCX."""
     from pathlib import Path
 
-    from qa_app.services import report_exports
     from qa_app.services import episodes as episode_service
+    from qa_app.services import report_exports
 
     settings = _settings()
 

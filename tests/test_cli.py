@@ -214,7 +214,8 @@ def test_report_export_writes_every_format(cli_env: dict[str, str], tmp_path: Pa
 
     asyncio.run(build())
     for fmt in ("csv", "xlsx", "docx"):
-        out = qa(cli_env, "report", "export", "--episode", scenario.SLUG, "--format", fmt, "--output", str(tmp_path / f"r.{fmt}"))
+        output = str(tmp_path / f"r.{fmt}")
+        out = qa(cli_env, "report", "export", "--episode", scenario.SLUG, "--format", fmt, "--output", output)
         assert "Report written" in out.stdout
     rows = list(csv.reader(io.StringIO((tmp_path / "r.csv").read_text(encoding="utf-8-sig"))))
     assert rows[0][1] == "Câu hỏi" and len(rows) == 9
@@ -228,6 +229,7 @@ def test_report_export_writes_every_format(cli_env: dict[str, str], tmp_path: Pa
         "--output", str(tmp_path / "askers.csv"),
     )
     assert with_contacts.returncode == 0 and "lan.nguyen@example.vn" in (tmp_path / "askers.csv").read_text("utf-8-sig")
-    refused = qa(cli_env, "report", "export", "--episode", "khong-co", "--format", "csv", "--output", str(tmp_path / "x"), check=False)
+    missing = ("report", "export", "--episode", "khong-co", "--format", "csv", "--output", str(tmp_path / "x"))
+    refused = qa(cli_env, *missing, check=False)
     assert refused.returncode != 0 and "Traceback" not in refused.stderr
     assert "Now overdue: 0" in qa(cli_env, "commitments", "sweep").stdout

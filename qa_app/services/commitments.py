@@ -349,7 +349,9 @@ async def record_verdict(db: AsyncSession, secret: str, token: str, verdict: str
         )
     )
     if row is None:
-        db.add(CommitmentVerdict(commitment_id=request.commitment.id, submission_id=request.submission_id, verdict=chosen))
+        db.add(
+            CommitmentVerdict(commitment_id=request.commitment.id, submission_id=request.submission_id, verdict=chosen)
+        )
     else:
         row.verdict = chosen
     audit.record(
@@ -365,7 +367,6 @@ async def record_verdict(db: AsyncSession, secret: str, token: str, verdict: str
     return VerdictRequest(
         request.commitment, request.question, request.department, request.state, request.submission_id, chosen
     )
-
 
 
 class FollowUpSchedule:

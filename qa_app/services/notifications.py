@@ -120,11 +120,11 @@ def channel_of(contact: str) -> str:
 
 
 def _insert(db: AsyncSession) -> Any:
-    if db.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(OutboundMessage)
+    """An INSERT that can skip rows whose dedupe key is taken (both dialects spell it the same)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(OutboundMessage)
 
 
 async def enqueue(
@@ -144,6 +144,7 @@ async def enqueue(
     rows = []
     now = utcnow()
     for submission_id, contact in reachable.all():
+        assert contact is not None  # filtered above
         cause = f"c{commitment_id}" if commitment_id else f"q{question.id}"
         rows.append(
             {
@@ -485,8 +486,7 @@ def _compose(settings: Settings, ctx: Context) -> tuple[str, str]:
     elif kind is K.OUT_OF_SCOPE:
         subject = _("Your question is outside the program's scope")
         text = _(
-            "Your question (code %(code)s) is outside what this program can answer, so it was not accepted. "
-            "Details:"
+            "Your question (code %(code)s) is outside what this program can answer, so it was not accepted. Details:"
         )
     elif kind is K.COMMITMENT_DONE:
         subject = _("A promise made to you is reported kept")
@@ -504,7 +504,9 @@ def _compose(settings: Settings, ctx: Context) -> tuple[str, str]:
             "Has this promise been kept? Answer with one click: %(verdict)s — the question:"
         )
     brand = _("Citizens ask – the Government answers")
-    stop = _("Stop these messages: %(link)s") % {"link": base + unsubscribe_path(settings.secret_key, ctx.submission.id)}
+    stop = _("Stop these messages: %(link)s") % {
+        "link": base + unsubscribe_path(settings.secret_key, ctx.submission.id)
+    }
     body = f"[{brand}] {text % values} {link}\n{stop}"
     return f"{brand}: {subject}", body
 
@@ -559,7 +561,7 @@ class NotificationSender:
             await transport.close()
 
     async def run_once(self) -> int:
-        """One round: recover dead claims, cancel stale rows, claim and send a batch. Returns how many were sent or closed."""
+        """One round: recover dead claims, cancel stale rows, claim and send a batch; how many were claimed."""
         now = utcnow()
         async with self._sessionmaker() as db:
             await self._recover(db, now)
@@ -673,7 +675,9 @@ class NotificationSender:
                 or submission.contact_purged_at is not None
                 or submission.notifications_stopped_at is not None
             ):
-                await self._finish(db, message_id, status=M.CANCELLED, closed_at=now, last_error="no consent or contact")
+                await self._finish(
+                    db, message_id, status=M.CANCELLED, closed_at=now, last_error="no consent or contact"
+                )
                 return
             if as_utc(message.created_at) < now - MAX_AGE:
                 await self._finish(db, message_id, status=M.CANCELLED, closed_at=now, last_error="too old to send")

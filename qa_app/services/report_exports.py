@@ -11,9 +11,8 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from typing import Any
-
 from datetime import date
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -151,12 +150,17 @@ def commitment_rows(report: EpisodeReport) -> list[list[Any]]:
 def on_time_label(question: Question, report: EpisodeReport) -> str:
     if question.status is QuestionStatus.ANSWERED_IN_WRITING and question.due_date is not None:
         return _("On time") if question.on_time else _("Late")
-    if question.due_date is not None and question.due_date < report.today and question.status in (
-        QuestionStatus.ROUTED,
-        QuestionStatus.ANSWER_REVIEW,
-        QuestionStatus.READY,
-        QuestionStatus.QUEUED,
-        QuestionStatus.ON_AIR,
+    if (
+        question.due_date is not None
+        and question.due_date < report.today
+        and question.status
+        in (
+            QuestionStatus.ROUTED,
+            QuestionStatus.ANSWER_REVIEW,
+            QuestionStatus.READY,
+            QuestionStatus.QUEUED,
+            QuestionStatus.ON_AIR,
+        )
     ):
         return _("Overdue, unanswered")
     return ""
@@ -181,7 +185,9 @@ def question_header() -> list[str]:
     ]
 
 
-def question_rows(report: EpisodeReport, questions: Sequence[tuple[Question, int, float | None, int]]) -> list[list[Any]]:
+def question_rows(
+    report: EpisodeReport, questions: Sequence[tuple[Question, int, float | None, int]]
+) -> list[list[Any]]:
     """``questions``: (question, ratings, average score, commitments made) as loaded by ``load_questions``."""
     wards = wards_by_code()
     return [
@@ -304,8 +310,8 @@ def to_docx(report: EpisodeReport) -> bytes:
 
     document = Document()
     style = document.styles["Normal"]
-    style.font.name = "Times New Roman"  # type: ignore[attr-defined]
-    style.font.size = Pt(12)  # type: ignore[attr-defined]
+    style.font.name = "Times New Roman"
+    style.font.size = Pt(12)
     episode = report.episode
     document.add_heading(_("Episode report: %(title)s") % {"title": episode.title}, level=0)
     if episode.theme:

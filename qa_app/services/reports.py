@@ -124,7 +124,10 @@ async def figures(
     out.pending = sum(by_status.get(s, 0) for s in OPEN)
     out.submissions = int(
         await db.scalar(
-            select(func.count()).select_from(Submission).join(Question, Question.id == Submission.question_id).where(*scope)
+            select(func.count())
+            .select_from(Submission)
+            .join(Question, Question.id == Submission.question_id)
+            .where(*scope)
         )
         or 0
     )
@@ -139,9 +142,7 @@ async def figures(
         else:
             out.late += int(n)
     out.open_overdue = int(
-        await db.scalar(
-            select(func.count()).where(*scope, Question.status.in_(ROUTED_OPEN), Question.due_date < today)
-        )
+        await db.scalar(select(func.count()).where(*scope, Question.status.in_(ROUTED_OPEN), Question.due_date < today))
         or 0
     )
     out.due = out.on_time + out.late + out.open_overdue
@@ -153,7 +154,9 @@ async def figures(
     )
     out.rating_scores = Counter({int(score): int(n) for score, n in scores.all()})
     out.ratings = sum(out.rating_scores.values())
-    for item in await commitment_service.follow_ups(db, episode_id=episode_id, department_id=department_id, today=today):
+    for item in await commitment_service.follow_ups(
+        db, episode_id=episode_id, department_id=department_id, today=today
+    ):
         out.commitments["made"] += 1
         out.commitments[item.state.value] += 1
         out.verdicts.update(item.verdicts)
@@ -219,13 +222,13 @@ class EpisodeReport:
     @property
     def overdue_by_department(self) -> list[DepartmentFigures]:
         return [
-            d for d in self.departments if d.figures.open_overdue or d.figures.commitments[CommitmentStatus.OVERDUE.value]
+            d
+            for d in self.departments
+            if d.figures.open_overdue or d.figures.commitments[CommitmentStatus.OVERDUE.value]
         ]
 
 
-async def _breakdown(
-    db: AsyncSession, episode_id: int, column: object, labels: dict[str, str]
-) -> list[Breakdown]:
+async def _breakdown(db: AsyncSession, episode_id: int, column: object, labels: dict[str, str]) -> list[Breakdown]:
     """Submissions and distinct questions per value of a submission ``column``."""
     rows = await db.execute(
         select(column, func.count(), func.count(func.distinct(Submission.question_id)))  # type: ignore[call-overload]
@@ -287,7 +290,9 @@ async def report(db: AsyncSession, episode: Episode, *, today: date | None = Non
 async def _arrivals(db: AsyncSession, episode: Episode) -> tuple[list[tuple[str, int]], int, int]:
     """Submissions per half hour around air time (two hours either side), local time; with no air
     time, per day."""
-    times = [as_utc(t) for t in await db.scalars(select(Submission.received_at).where(Submission.episode_id == episode.id))]
+    times = [
+        as_utc(t) for t in await db.scalars(select(Submission.received_at).where(Submission.episode_id == episode.id))
+    ]
     if episode.air_start is None:
         per_day = Counter(to_local(t).date() for t in times)
         return [(day.strftime("%d/%m"), per_day[day]) for day in sorted(per_day)], 0, 0
@@ -324,7 +329,9 @@ async def _median_hours_to_approval(db: AsyncSession, episode_id: int) -> tuple[
         .group_by(Question.id, Question.routed_at)
     )
     hours = [
-        max(0.0, (as_utc(approved) - as_utc(routed)).total_seconds() / 3600) for routed, approved in rows.all() if approved
+        max(0.0, (as_utc(approved) - as_utc(routed)).total_seconds() / 3600)
+        for routed, approved in rows.all()
+        if approved and routed
     ]
     return (statistics.median(hours) if hours else None), len(hours)
 

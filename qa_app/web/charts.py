@@ -22,7 +22,13 @@ sys.meta_path[:] = [finder for finder in sys.meta_path if type(finder).__module_
 
 # Colours that mean something: kept/on time, late, overdue, not counted, waiting for a decision.
 BLUE, GREEN, TEAL, AMBER, RED, GREY, PURPLE = (
-    "#1d5fa8", "#2f855a", "#0f766e", "#b7791f", "#b91c1c", "#718096", "#6b21a8"
+    "#1d5fa8",
+    "#2f855a",
+    "#0f766e",
+    "#b7791f",
+    "#b91c1c",
+    "#718096",
+    "#6b21a8",
 )
 FONT = "system-ui, 'Segoe UI', Roboto, 'Noto Sans', 'DejaVu Sans', Arial, sans-serif"
 STYLE = Style(

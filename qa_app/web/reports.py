@@ -225,4 +225,3 @@ class ReportController(Controller):
             media_type=report_exports.MEDIA_TYPES[fmt],
             headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
         )
-

@@ -79,14 +79,34 @@ EXPECTED: dict[str, Any] = {
 }
 EXPECTED_DEPARTMENTS: dict[str, dict[str, Any]] = {
     "so-xay-dung": {
-        "submissions": 6, "questions": 3, "answered_on_air": 1, "answered_in_writing": 1, "pending": 1,
-        "on_time": 1, "late": 0, "open_overdue": 1, "due": 2, "on_time_rate": "50 %", "ratings": 3,
-        "rating_average": "2,00", "commitments": {"made": 2, "done": 1, "overdue": 1},
+        "submissions": 6,
+        "questions": 3,
+        "answered_on_air": 1,
+        "answered_in_writing": 1,
+        "pending": 1,
+        "on_time": 1,
+        "late": 0,
+        "open_overdue": 1,
+        "due": 2,
+        "on_time_rate": "50 %",
+        "ratings": 3,
+        "rating_average": "2,00",
+        "commitments": {"made": 2, "done": 1, "overdue": 1},
     },
     "so-y-te": {
-        "submissions": 3, "questions": 3, "answered_on_air": 1, "answered_in_writing": 1, "pending": 1,
-        "on_time": 0, "late": 1, "open_overdue": 1, "due": 2, "on_time_rate": "0 %", "ratings": 2,
-        "rating_average": "2,50", "commitments": {"made": 3, "pending": 1, "claimed": 1, "dropped": 1},
+        "submissions": 3,
+        "questions": 3,
+        "answered_on_air": 1,
+        "answered_in_writing": 1,
+        "pending": 1,
+        "on_time": 0,
+        "late": 1,
+        "open_overdue": 1,
+        "due": 2,
+        "on_time_rate": "0 %",
+        "ratings": 2,
+        "rating_average": "2,50",
+        "commitments": {"made": 3, "pending": 1, "claimed": 1, "dropped": 1},
     },
 }
 # Submissions per channel and distinct questions (key: (submissions, questions)).
@@ -94,8 +114,16 @@ EXPECTED_CHANNELS = {"web": (6, 5), "phone": (2, 2), "email": (1, 1), "letter": 
 EXPECTED_WARDS = {W1: (3, 2), W2: (2, 1), "": (6, 6)}
 # Half-hour bins from 17:30 to 22:00, plus before and after the window.
 EXPECTED_ARRIVALS = [
-    ("17:30", 0), ("18:00", 1), ("18:30", 0), ("19:00", 0), ("19:30", 4),
-    ("20:00", 1), ("20:30", 0), ("21:00", 1), ("21:30", 0), ("22:00", 0),
+    ("17:30", 0),
+    ("18:00", 1),
+    ("18:30", 0),
+    ("19:00", 0),
+    ("19:30", 4),
+    ("20:00", 1),
+    ("20:30", 0),
+    ("21:00", 1),
+    ("21:30", 0),
+    ("22:00", 0),
 ]
 EXPECTED_ARRIVALS_BEFORE, EXPECTED_ARRIVALS_AFTER = 3, 1
 
@@ -219,7 +247,9 @@ async def build(db: AsyncSession, secret: str) -> Scenario:
 
     a1 = await answer("Q1", "officer_a", [("Nạo vét toàn bộ tuyến cống hẻm 142 Lê Văn Sỹ", date(2026, 5, 15))])
     a4 = await answer("Q4", "officer_b", [("Bổ sung một bác sĩ cho trạm y tế phường An Lạc", date(2026, 5, 12))])
-    a2 = await answer("Q2", "officer_a", [("Thay toàn bộ đèn chiếu sáng hỏng trên đường Nguyễn Văn Linh", date(2026, 5, 10))])
+    a2 = await answer(
+        "Q2", "officer_a", [("Thay toàn bộ đèn chiếu sáng hỏng trên đường Nguyễn Văn Linh", date(2026, 5, 10))]
+    )
     a3 = await answer(
         "Q3",
         "officer_b",
@@ -248,7 +278,9 @@ async def build(db: AsyncSession, secret: str) -> Scenario:
     c3, c5 = list(await db.scalars(select(Commitment.id).where(Commitment.answer_id == a3).order_by(Commitment.id)))
     scenario.c["C3"], scenario.c["C5"] = c3, c5
 
-    await commitments.claim_done(db, staff["officer_a"], scenario.c["C1"], "Đã nạo vét xong ngày 12/5: https://example.vn/anh")
+    await commitments.claim_done(
+        db, staff["officer_a"], scenario.c["C1"], "Đã nạo vét xong ngày 12/5: https://example.vn/anh"
+    )
     await commitments.review_claim(db, moderator, scenario.c["C1"], accept=True)
     await commitments.drop(db, moderator, scenario.c["C4"], "Thành phố chưa tuyển được bác sĩ cho trạm y tế phường.")
     await commitments.claim_done(db, staff["officer_b"], scenario.c["C5"], "Đã cấp 2.000 hộp thuốc ngày 7/5.")
@@ -259,7 +291,13 @@ async def build(db: AsyncSession, secret: str) -> Scenario:
         await commitments.record_verdict(db, secret, token, verdict)
 
     counter = MemoryCounter()
-    for key, question, score in (("A1", "Q1", "3"), ("A2", "Q1", "2"), ("B1", "Q2", "1"), ("C1", "Q3", "2"), ("D1", "Q4", "3")):
+    for key, question, score in (
+        ("A1", "Q1", "3"),
+        ("A2", "Q1", "2"),
+        ("B1", "Q2", "1"),
+        ("C1", "Q3", "2"),
+        ("D1", "Q4", "3"),
+    ):
         await ratings.rate(db, counter, q[question], scenario.codes[key], score, "")
     scenario.episode = await db.get(Episode, episode.id, populate_existing=True)  # type: ignore[assignment]
     assert scenario.episode is not None

@@ -5,7 +5,6 @@ contract in ``qa_app.services.notifications`` asks)."""
 from __future__ import annotations
 
 import email
-from email import policy
 import hashlib
 import hmac
 import json
@@ -14,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from email import policy
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -37,13 +37,15 @@ class SmtpSink:
     refusal: str = "451 4.3.0 Mailbox temporarily unavailable"
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self.lock:
             self.attempts += 1
             if self.refuse > 0:
                 self.refuse -= 1
                 return self.refusal
-            self.messages.append(email.message_from_bytes(envelope.original_content or envelope.content, policy=policy.default))
+            self.messages.append(
+                email.message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
+            )
             self.recipients.extend(envelope.rcpt_tos)
         return "250 OK"
 
@@ -100,7 +102,7 @@ def sms_gateway(secret: str = GATEWAY_SECRET) -> Iterator[Gateway]:
     gateway = Gateway(port=free_port())
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             if not verify(secret, self.headers, body):
                 with gateway.lock:
@@ -126,7 +128,7 @@ def sms_gateway(secret: str = GATEWAY_SECRET) -> Iterator[Gateway]:
             self.end_headers()
             self.wfile.write(data)
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - silence the access log
+        def log_message(self, format: str, *args: Any) -> None:
             return
 
     class Server(ThreadingHTTPServer):

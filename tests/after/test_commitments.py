@@ -47,7 +47,9 @@ async def test_department_sees_its_overdue_promises_and_claims_one(
     refused = await post_form(client, f"/department/commitments/{c2}/claim", {"evidence": "ok"})
     assert refused.status_code == 422
     response = await post_form(
-        client, f"/department/commitments/{c2}/claim", {"evidence": "Đã thay 120 bóng đèn ngày 3/6"},
+        client,
+        f"/department/commitments/{c2}/claim",
+        {"evidence": "Đã thay 120 bóng đèn ngày 3/6"},
         follow_redirects=False,
     )
     assert response.status_code == 303
@@ -66,7 +68,9 @@ async def test_moderator_accepts_or_sends_back_a_claim_and_drops_with_a_reason(
     refused = await post_form(client, f"/moderation/commitments/{c5}/review", {"decision": "refuse"})
     assert refused.status_code == 422  # a note is needed to send it back
     sent_back = await post_form(
-        client, f"/moderation/commitments/{c5}/review", {"decision": "refuse", "note": "Thiếu biên bản giao nhận"},
+        client,
+        f"/moderation/commitments/{c5}/review",
+        {"decision": "refuse", "note": "Thiếu biên bản giao nhận"},
         follow_redirects=False,
     )
     assert sent_back.status_code == 303
@@ -74,23 +78,35 @@ async def test_moderator_accepts_or_sends_back_a_claim_and_drops_with_a_reason(
     c2 = known.c["C2"]
     await commitments.claim_done(db, known.staff["officer_a"], c2, "Đã thay 120 bóng đèn")
     before = len(list(await db.scalars(select(OutboundMessage.id).where(OutboundMessage.commitment_id == c2))))
-    accepted = await post_form(client, f"/moderation/commitments/{c2}/review", {"decision": "accept"}, follow_redirects=False)
+    accepted = await post_form(
+        client, f"/moderation/commitments/{c2}/review", {"decision": "accept"}, follow_redirects=False
+    )
     assert accepted.status_code == 303 and await status(db, c2) is CommitmentStatus.DONE
     kinds = list(
-        await db.scalars(select(OutboundMessage.kind).where(OutboundMessage.commitment_id == c2).order_by(OutboundMessage.id))
+        await db.scalars(
+            select(OutboundMessage.kind).where(OutboundMessage.commitment_id == c2).order_by(OutboundMessage.id)
+        )
     )
     assert len(kinds) == before + 1 and kinds[-1] is MessageKind.COMMITMENT_DONE  # B1 consented
     short = await post_form(client, f"/moderation/commitments/{known.c['C3']}/drop", {"reason": "không"})
     assert short.status_code == 422
     dropped = await post_form(
-        client, f"/moderation/commitments/{known.c['C3']}/drop",
-        {"reason": "Dự án kho thuốc đã chuyển sang Bộ Y tế"}, follow_redirects=False,
+        client,
+        f"/moderation/commitments/{known.c['C3']}/drop",
+        {"reason": "Dự án kho thuốc đã chuyển sang Bộ Y tế"},
+        follow_redirects=False,
     )
     assert dropped.status_code == 303 and await status(db, known.c["C3"]) is CommitmentStatus.DROPPED
     again = await post_form(client, f"/moderation/commitments/{known.c['C3']}/drop", {"reason": "Một lần nữa cho chắc"})
     assert again.status_code == 409
     actions = set(await db.scalars(select(AuditEvent.action).where(AuditEvent.action.like("commitment.%"))))
-    assert {"commitment.claim", "commitment.accept", "commitment.refuse", "commitment.drop", "commitment.overdue"} <= actions
+    assert {
+        "commitment.claim",
+        "commitment.accept",
+        "commitment.refuse",
+        "commitment.drop",
+        "commitment.overdue",
+    } <= actions
 
 
 async def test_sweep_marks_overdue_and_asks_the_citizens_once(known: sc.Scenario, db: Any) -> None:
@@ -140,4 +156,7 @@ async def test_claims_and_decisions_need_the_right_role(known: sc.Scenario, db: 
         await commitments.review_claim(db, known.staff["moderator"], known.c["C2"], accept=True)
     with pytest.raises(InvalidInput):
         await commitments.drop(db, known.staff["moderator"], known.c["C2"], "ngắn")
-    assert commitments.state(Commitment(status=CommitmentStatus.PENDING, due_date=date(2026, 5, 1)), date(2026, 5, 2)) is CommitmentStatus.OVERDUE
+    assert (
+        commitments.state(Commitment(status=CommitmentStatus.PENDING, due_date=date(2026, 5, 1)), date(2026, 5, 2))
+        is CommitmentStatus.OVERDUE
+    )

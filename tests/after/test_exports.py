@@ -88,7 +88,13 @@ async def test_xlsx_holds_every_figure_in_vietnamese(client: AsyncTestClient[Lit
     assert xd[1:10] == (3, 1, 1, 1, 1, 2, "50 %", 1, 2)
     assert yt[1:10] == (3, 1, 1, 1, 0, 2, "0 %", 1, 3)
     channels = {row[0]: row[1:] for row in book["Theo kênh"].iter_rows(min_row=2, values_only=True)}
-    assert channels == {"Biểu mẫu trên web": (6, 5), "Điện thoại": (2, 2), "Thư điện tử": (1, 1), "Thư bưu chính": (1, 1), "Fanpage": (1, 1)}
+    assert channels == {
+        "Biểu mẫu trên web": (6, 5),
+        "Điện thoại": (2, 2),
+        "Thư điện tử": (1, 1),
+        "Thư bưu chính": (1, 1),
+        "Fanpage": (1, 1),
+    }
     arrivals = list(book["Thời gian gửi"].iter_rows(min_row=2, values_only=True))
     assert arrivals[0] == ("Trước đó", 3) and arrivals[-1] == ("Sau đó", 1)
     assert [tuple(r) for r in arrivals[1:-1]] == sc.EXPECTED_ARRIVALS
@@ -204,8 +210,13 @@ async def test_public_accountability_pages_hold_the_figures_and_no_personal_data
     assert_no_personal_data(page, "the accountability page")
     figures = dict(re.findall(r'data-figure="(\w+)">([^<]*)<', page))
     assert figures == {
-        "questions": "8", "answered_on_air": "2", "answered_in_writing": "2", "pending": "3",
-        "on_time_rate": "25 %", "commitments_done": "1", "satisfied_rate": "80 %",
+        "questions": "8",
+        "answered_on_air": "2",
+        "answered_in_writing": "2",
+        "pending": "3",
+        "on_time_rate": "25 %",
+        "commitments_done": "1",
+        "satisfied_rate": "80 %",
     }
     assert "1 trên 4 câu trả lời bằng văn bản đến hạn" in page
     assert "trên 5 cam kết; 1 quá hạn" in page

@@ -54,28 +54,57 @@ async def ask(db: Any) -> Asked:
     episode = await make_episode(db, title="Kỳ thông báo", slug="ky-thong-bao")
     engines, publisher = ModerationEngines(), RecordingPublisher()
     first = await intake.submit(
-        db, engines, publisher, episode,
-        intake.SubmissionForm(text="Khi nào sửa xong cầu Kênh Tẻ đang xuống cấp nghiêm trọng?", contact=EMAIL,
-                              consent_contact=True, idempotency_key="n1"),
+        db,
+        engines,
+        publisher,
+        episode,
+        intake.SubmissionForm(
+            text="Khi nào sửa xong cầu Kênh Tẻ đang xuống cấp nghiêm trọng?",
+            contact=EMAIL,
+            consent_contact=True,
+            idempotency_key="n1",
+        ),
     )
     codes = [first.tracking_code]
     ctx = actions.ActionContext(db=db, actor=staff["moderator"], publisher=publisher, engines=engines)
     await actions.route(ctx, first.question_id, "so-xay-dung")  # citizens join routed questions only
     for key, contact in (("n2", PHONE), ("n3", "")):
         joined = await intake.submit(
-            db, engines, publisher, episode,
-            intake.SubmissionForm(text="", contact=contact, consent_contact=bool(contact), idempotency_key=key,
-                                  join_question_id=first.question_id),
+            db,
+            engines,
+            publisher,
+            episode,
+            intake.SubmissionForm(
+                text="",
+                contact=contact,
+                consent_contact=bool(contact),
+                idempotency_key=key,
+                join_question_id=first.question_id,
+            ),
         )
         codes.append(joined.tracking_code)
     await intake.submit(
-        db, engines, publisher, episode,
-        intake.SubmissionForm(text="Học phí năm học tới của trường công lập có tăng không ạ?", contact=OTHER_EMAIL,
-                              consent_contact=True, idempotency_key="n4"),
+        db,
+        engines,
+        publisher,
+        episode,
+        intake.SubmissionForm(
+            text="Học phí năm học tới của trường công lập có tăng không ạ?",
+            contact=OTHER_EMAIL,
+            consent_contact=True,
+            idempotency_key="n4",
+        ),
     )
     question = await db.get(Question, first.question_id)
-    db.add(Answer(question_id=question.id, department_id=question.department_id, body="Cầu sẽ sửa xong trong quý 3.",
-                  official_name="Nguyễn Văn Hùng", status=AnswerStatus.APPROVED))
+    db.add(
+        Answer(
+            question_id=question.id,
+            department_id=question.department_id,
+            body="Cầu sẽ sửa xong trong quý 3.",
+            official_name="Nguyễn Văn Hùng",
+            status=AnswerStatus.APPROVED,
+        )
+    )
     question.status = QuestionStatus.READY
     await db.commit()
     return Asked(first.question_id, episode.id, codes, staff)
@@ -106,7 +135,9 @@ async def drain(sender: notifications.NotificationSender, rounds: int = 40) -> N
         await sender.run_once()
         async with sender._sessionmaker() as db:
             waiting = await db.scalar(
-                select(OutboundMessage.id).where(OutboundMessage.status.in_([MessageStatus.PENDING, MessageStatus.SENDING]))
+                select(OutboundMessage.id).where(
+                    OutboundMessage.status.in_([MessageStatus.PENDING, MessageStatus.SENDING])
+                )
             )
         if waiting is None:
             return
@@ -213,7 +244,9 @@ async def test_smtp_down_then_up_sends_once(db: Any, settings: Settings, session
     sender = notifications.NotificationSender(sessionmaker, with_transports(settings, port))
     await sender.run_once()  # connection refused: back to the queue
     [mail] = [m for m in await outbox(db) if m.channel == "email"]
-    assert mail.status is MessageStatus.PENDING and mail.attempts == 1 and "connection" in (mail.last_error or "").lower()
+    assert (
+        mail.status is MessageStatus.PENDING and mail.attempts == 1 and "connection" in (mail.last_error or "").lower()
+    )
     with smtp_server(port) as smtp:
         await asyncio.sleep(0.1)
         await drain(sender)
@@ -297,14 +330,28 @@ async def test_out_of_scope_rejection_tells_the_citizen(db: Any) -> None:
     episode = await make_episode(db, slug="ky-ngoai-pham-vi")
     engines, publisher = ModerationEngines(), RecordingPublisher()
     result = await intake.submit(
-        db, engines, publisher, episode,
-        intake.SubmissionForm(text="Tôi muốn hỏi về kết quả trận bóng đá tối qua ạ", contact=EMAIL,
-                              consent_contact=True, idempotency_key="x"),
+        db,
+        engines,
+        publisher,
+        episode,
+        intake.SubmissionForm(
+            text="Tôi muốn hỏi về kết quả trận bóng đá tối qua ạ",
+            contact=EMAIL,
+            consent_contact=True,
+            idempotency_key="x",
+        ),
     )
     spam = await intake.submit(
-        db, engines, publisher, episode,
-        intake.SubmissionForm(text="Mua bán sim số đẹp giá rẻ liên hệ ngay hôm nay", contact=OTHER_EMAIL,
-                              consent_contact=True, idempotency_key="y"),
+        db,
+        engines,
+        publisher,
+        episode,
+        intake.SubmissionForm(
+            text="Mua bán sim số đẹp giá rẻ liên hệ ngay hôm nay",
+            contact=OTHER_EMAIL,
+            consent_contact=True,
+            idempotency_key="y",
+        ),
     )
     ctx = actions.ActionContext(db=db, actor=staff["moderator"], publisher=publisher, engines=engines)
     await actions.reject(ctx, result.question_id, RejectReason.OFF_TOPIC.value)

@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
 from qa_app.services import reports
 from qa_app.settings import Settings
@@ -48,7 +46,11 @@ async def test_known_figures_of_the_episode_and_its_departments(known: sc.Scenar
     assert (report.arrivals_before, report.arrivals_after) == (sc.EXPECTED_ARRIVALS_BEFORE, sc.EXPECTED_ARRIVALS_AFTER)
     statuses = {b.key: (b.submissions, b.questions) for b in report.by_status}
     assert statuses == {
-        "new": (1, 1), "routed": (1, 1), "answer_review": (1, 1), "answered_on_air": (4, 2),
-        "answered_in_writing": (3, 2), "rejected": (1, 1),
+        "new": (1, 1),
+        "routed": (1, 1),
+        "answer_review": (1, 1),
+        "answered_on_air": (4, 2),
+        "answered_in_writing": (3, 2),
+        "rejected": (1, 1),
     }
     assert [d.department.code for d in report.overdue_by_department] == ["so-xay-dung", "so-y-te"]

@@ -39,7 +39,9 @@ def watched(page: Any) -> list[str]:
     ("name", "viewport"),
     [("phone", {"width": 390, "height": 844}), ("desk", {"width": 1440, "height": 900})],
 )
-def test_accountability_page_reads_at_a_glance(known: LiveServer, page_factory: Any, name: str, viewport: dict[str, int]) -> None:
+def test_accountability_page_reads_at_a_glance(
+    known: LiveServer, page_factory: Any, name: str, viewport: dict[str, int]
+) -> None:
     options: dict[str, Any] = {"viewport": viewport}
     if name == "phone":
         options.update(is_mobile=True, has_touch=True, device_scale_factor=2)

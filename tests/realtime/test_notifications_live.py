@@ -26,7 +26,9 @@ from tests.live import LiveServer, free_port, server_env
 pytestmark = pytest.mark.realtime
 
 
-def configured(settings: Settings, *, smtp_port: int | None = None, gateway_url: str | None = None, **extra: Any) -> Settings:
+def configured(
+    settings: Settings, *, smtp_port: int | None = None, gateway_url: str | None = None, **extra: Any
+) -> Settings:
     return replace(
         settings,
         smtp_url=f"smtp://127.0.0.1:{smtp_port}" if smtp_port else None,
@@ -48,7 +50,9 @@ class Servers:
 
     def start(self, settings: Settings, name: str) -> LiveServer:
         port = free_port()
-        server = LiveServer(settings=settings, port=port, env=server_env(settings, port), log=self.tmp_path / f"{name}.log")
+        server = LiveServer(
+            settings=settings, port=port, env=server_env(settings, port), log=self.tmp_path / f"{name}.log"
+        )
         server.start()
         self.started.append(server)
         return server
@@ -73,7 +77,9 @@ async def on_air(db: Any) -> tuple[Any, str]:
 
 def done(server: LiveServer, token: str) -> None:
     response = httpx.post(
-        f"{server.url}/api/v1/episodes/ky-thong-bao/on-air/done", headers={"Authorization": f"Bearer {token}"}, timeout=10
+        f"{server.url}/api/v1/episodes/ky-thong-bao/on-air/done",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
     )
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "idle"
@@ -84,8 +90,8 @@ async def rows(db: Any) -> list[OutboundMessage]:
     return list(await db.scalars(query))
 
 
-async def wait_until(check: Any, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
+async def wait_until(check: Any, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if await check():
             return
@@ -110,7 +116,10 @@ async def test_answered_on_air_sends_one_message_to_each_consenting_citizen(
         assert asked.codes[0] in body_of(smtp.messages[0])
         assert len(gateway.requests) == 1 and [m["to"] for m in gateway.delivered.values()] == ["0903111222"]
         assert gateway.bad_signatures == 0
-    assert {(m.channel, m.status) for m in await rows(db)} == {("email", MessageStatus.SENT), ("sms", MessageStatus.SENT)}
+    assert {(m.channel, m.status) for m in await rows(db)} == {
+        ("email", MessageStatus.SENT),
+        ("sms", MessageStatus.SENT),
+    }
     print(f"answered on air -> both messages delivered in {elapsed:.1f} s")
 
 
@@ -154,7 +163,7 @@ async def test_killed_in_the_middle_of_an_sms_sends_it_once(db: Any, settings: S
         async def sent() -> bool:
             return any(m.channel == "sms" and m.status is MessageStatus.SENT for m in await rows(db))
 
-        await wait_until(sent, timeout=60)
+        await wait_until(sent, seconds=60)
         await asyncio.sleep(2)
         ids = [r["id"] for r in gateway.requests]
         assert len(ids) == 2 and len(set(ids)) == 1  # one retry, same id
