@@ -277,6 +277,8 @@ async def sweep(db: AsyncSession, *, now: datetime | None = None) -> SweepReport
                 .join(Answer, Answer.id == Commitment.answer_id)
                 .join(Question, Question.id == Answer.question_id)
                 .where(made(), Commitment.due_date < today, Commitment.status.in_(list(OPEN)))
+                # Several workers may sweep at once (PostgreSQL): each promise is handled by one.
+                .with_for_update(of=Commitment, skip_locked=True)
             )
         ).all()
     )

@@ -196,6 +196,10 @@ async def test_report_page_shows_the_figures_and_prints(client: AsyncTestClient[
     assert 'data-figure="on_time_rate">25 %<' in page
     assert 'data-figure="satisfied_rate">80 %<' in page
     assert "68,1 giờ" in page
+    summary = page.split('class="striped summary-table"', 1)[1].split("</table>", 1)[0]
+    assert re.findall(r"<td>([^<]*)</td>", summary) == [str(v) for v in SUMMARY_VALUES]
+    arrivals = page.split('class="striped compact arrivals"', 1)[1].split("</table>", 1)[0]
+    assert re.findall(r"<td>(\d+)</td>", arrivals) == ["3", *(str(n) for _t, n in sc.EXPECTED_ARRIVALS), "1"]
     assert page.count("<svg") >= 5 and "<script" not in page.split("<main", 1)[1]
     assert "@media print" in (await client.get("/static/css/app.css")).text
     assert (await client.get("/reports")).status_code == 200
