@@ -86,10 +86,6 @@ class Settings:
     notify_timeout_seconds: float = 20.0  # one delivery attempt; a claim lasts three times this
 
     @property
-    def notifications_enabled(self) -> bool:
-        return bool(self.smtp_url or self.sms_webhook_url)
-
-    @property
     def is_production(self) -> bool:
         return self.environment == "production"
 

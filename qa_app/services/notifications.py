@@ -68,7 +68,7 @@ from qa_app.services import audit
 from qa_app.services.errors import Conflict, NotFound
 from qa_app.services.permissions import ensure_role
 from qa_app.settings import Settings
-from qa_app.timeutil import as_utc, format_date, utcnow
+from qa_app.timeutil import format_date, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -269,7 +269,6 @@ async def send_again(db: AsyncSession, actor: User, message_id: int) -> Outbound
     before = message.status.value
     message.status = M.PENDING
     message.next_attempt_at = utcnow()
-    message.created_at = utcnow()  # not stale: an admin asked for it now
     message.closed_at = None
     audit.record(
         db,
@@ -593,9 +592,15 @@ class NotificationSender:
                 last_error="the sender stopped mid-send: the e-mail may have gone out; not re-sent by itself",
             )
         )
+        # Never tried in 14 days (no transport for its channel): stale news. Retries end within hours,
+        # and a message an admin sends again has been tried, so neither is cancelled here.
         await db.execute(
             update(OutboundMessage)
-            .where(OutboundMessage.status == M.PENDING, OutboundMessage.created_at < now - MAX_AGE)
+            .where(
+                OutboundMessage.status == M.PENDING,
+                OutboundMessage.attempts == 0,
+                OutboundMessage.created_at < now - MAX_AGE,
+            )
             .values(status=M.CANCELLED, closed_at=now, last_error="not sent within 14 days: too old to send")
         )
         await db.commit()
@@ -678,9 +683,6 @@ class NotificationSender:
                 await self._finish(
                     db, message_id, status=M.CANCELLED, closed_at=now, last_error="no consent or contact"
                 )
-                return
-            if as_utc(message.created_at) < now - MAX_AGE:
-                await self._finish(db, message_id, status=M.CANCELLED, closed_at=now, last_error="too old to send")
                 return
             subject, text = compose(self.settings, ctx)
             transport = self.transports[message.channel]

@@ -400,3 +400,21 @@ async def test_concurrent_senders_claim_disjoint_messages(db: Any, settings: Set
             await s.close()
     assert len(smtp.messages) == 30 and len(gateway.requests) == 30 and len(gateway.delivered) == 30
     assert {m.status for m in await outbox(db)} == {MessageStatus.SENT}
+
+
+async def test_a_message_never_tried_in_14_days_is_cancelled_not_sent(
+    db: Any, settings: Settings, sessionmaker: Any
+) -> None:
+    """E.g. SMS enqueued while no gateway was configured: once one is, two-week-old news is not sent."""
+    asked = await ask(db)
+    await answer_on_air(db, asked)
+    await db.execute(update(OutboundMessage).values(created_at=utcnow() - timedelta(days=15)))
+    await db.commit()
+    with smtp_server() as smtp:
+        sender = notifications.NotificationSender(sessionmaker, with_transports(settings, smtp.port))
+        await drain(sender)
+        await sender.close()
+    assert smtp.messages == []
+    assert {(m.status, m.last_error) for m in await outbox(db)} == {
+        (MessageStatus.CANCELLED, "not sent within 14 days: too old to send")
+    }
