@@ -33,7 +33,9 @@ from qa_app.events import Publisher
 from qa_app.labels import ALL_LABELS
 from qa_app.runtime import Runtime
 from qa_app.security import FallbackCounter, MemoryCounter, Passwords, RedisCounter
+from qa_app.services.commitments import FollowUpSchedule
 from qa_app.services.errors import DomainError
+from qa_app.services.notifications import NotificationSender
 from qa_app.services.presence import Presence
 from qa_app.services.retention import RetentionSchedule
 from qa_app.services.wards import wards_sorted_by_name
@@ -55,6 +57,12 @@ from qa_app.web.auth import (
 from qa_app.web.department import DepartmentController
 from qa_app.web.deps import provide_actor, provide_db, provide_runtime
 from qa_app.web.edge import BoundedRequest, edge_middleware, require_json
+from qa_app.web.followup import (
+    CitizenLinksController,
+    DepartmentCommitmentsController,
+    ModerationCommitmentsController,
+    OutboxController,
+)
 from qa_app.web.intake import IntakeController
 from qa_app.web.live import (
     LivePublisher,
@@ -69,6 +77,7 @@ from qa_app.web.moderation import ModerationController
 from qa_app.web.onair import ProducerController, PublicBoardController, studio_screen
 from qa_app.web.operator import ImportController, OperatorController
 from qa_app.web.public import PublicController, healthz
+from qa_app.web.reports import AccountabilityController, ReportController
 from qa_app.web.text import highlight_pii, paragraphs, rich_text
 from qa_app.web.workspace import WorkspaceController
 
@@ -232,15 +241,22 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None) -> Lit
     )
 
     retention = RetentionSchedule(sessionmaker)
+    follow_up = FollowUpSchedule(sessionmaker)
     session_purge = SessionPurge(stores["sessions"])
+    # Started whenever an SMTP server or an SMS gateway is configured (in tests too: they run real ones).
+    sender = NotificationSender(sessionmaker, settings)
 
     async def on_startup(app: Litestar) -> None:
-        if settings.environment != "test":  # tests call the purge themselves, at a time they choose
+        if settings.environment != "test":  # tests call the purge and the sweep themselves, when they choose
             retention.start()
+            follow_up.start()
             session_purge.start()
+        sender.start()
 
     async def on_shutdown(app: Litestar) -> None:
+        await sender.close()
         await retention.close()
+        await follow_up.close()
         await session_purge.close()
         await runtime.intake.close()
         if isinstance(runtime.publisher, LivePublisher):
@@ -290,6 +306,12 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None) -> Lit
             ImportController,
             ModerationController,
             DepartmentController,
+            DepartmentCommitmentsController,
+            ModerationCommitmentsController,
+            CitizenLinksController,
+            OutboxController,
+            AccountabilityController,
+            ReportController,
             ProducerController,
             PublicBoardController,
             studio_screen,
@@ -351,4 +373,5 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None) -> Lit
     )
     app.state.runtime = runtime
     app.state.session_purge = session_purge
+    app.state.notification_sender = sender
     return app

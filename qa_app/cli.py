@@ -279,6 +279,51 @@ def contacts_purge(dry_run: bool) -> None:
 
 
 @main.group()
+def report() -> None:
+    """Episode reports for the People's Council."""
+
+
+@report.command("export")
+@click.option("--episode", "slug", required=True, help="Episode short name (slug)")
+@click.option("--format", "fmt", required=True, type=click.Choice(["csv", "xlsx", "docx"]))
+@click.option("--output", required=True, type=click.Path(dir_okay=False, writable=True), help="File to write")
+@click.option(
+    "--with-contacts", is_flag=True, help="Add the askers and their contact details (CSV/XLSX; in the audit log)"
+)
+def report_export(slug: str, fmt: str, output: str, with_contacts: bool) -> None:
+    """Write the episode's report: CSV (UTF-8 with BOM), XLSX or DOCX."""
+    from pathlib import Path
+
+    from qa_app.services import episodes as episode_service
+    from qa_app.services import report_exports
+
+    settings = _settings()
+
+    async def work(db: AsyncSession) -> bytes:
+        episode = await episode_service.get_episode_by_slug(db, slug)
+        return await report_exports.export(db, None, episode, fmt, with_contacts=with_contacts)
+
+    content = _with_db(settings, work)
+    Path(output).write_bytes(content)
+    click.echo(f"Report written to {output} ({len(content):,} bytes).")
+
+
+@main.group()
+def commitments() -> None:
+    """Commitments made in answers."""
+
+
+@commitments.command("sweep")
+def commitments_sweep() -> None:
+    """Record promises past their due date as overdue and ask their citizens (also runs every hour)."""
+    from qa_app.services import commitments as commitment_service
+
+    settings = _settings()
+    result = _with_db(settings, commitment_service.sweep)
+    click.echo(f"Now overdue: {result.overdue}; citizens asked about: {result.asked} commitments.")
+
+
+@main.group()
 def demo() -> None:
     """Demo data."""
 

@@ -70,7 +70,36 @@ IMPORT_FIELD_LABELS = {
     "received_at": N_("Received"),
 }
 
+COMMITMENT_STATE_LABELS = {
+    "pending": N_("Not yet due"),
+    "claimed": N_("Reported kept, awaiting review"),
+    "done": N_("Kept"),
+    "overdue": N_("Overdue"),
+    "dropped": N_("Dropped"),
+}
+
+MESSAGE_STATUS_LABELS = {
+    "pending": N_("Waiting"),
+    "sending": N_("Sending"),
+    "sent": N_("Sent"),
+    "failed": N_("Failed"),
+    "in_doubt": N_("Uncertain (sender stopped mid-send)"),
+    "cancelled": N_("Cancelled"),
+}
+
+MESSAGE_KIND_LABELS = {
+    "answered_on_air": N_("Answered on air"),
+    "answer_published": N_("Written answer published"),
+    "out_of_scope": N_("Out of scope"),
+    "commitment_done": N_("Promise kept"),
+    "commitment_dropped": N_("Promise dropped"),
+    "commitment_check": N_("Has the promise been kept?"),
+}
+
 ALL_LABELS = {
+    "commitment_state_labels": COMMITMENT_STATE_LABELS,
+    "message_status_labels": MESSAGE_STATUS_LABELS,
+    "message_kind_labels": MESSAGE_KIND_LABELS,
     "field_labels": IMPORT_FIELD_LABELS,
     "answer_status_labels": ANSWER_STATUS_LABELS,
     "role_labels": ROLE_LABELS,

@@ -110,8 +110,36 @@ class AnswerStatus(enum.StrEnum):
 
 class CommitmentStatus(enum.StrEnum):
     PENDING = "pending"
+    CLAIMED = "claimed"  # the department says it is done; a moderator has not accepted it yet
     DONE = "done"
     OVERDUE = "overdue"
+    DROPPED = "dropped"
+
+
+class Verdict(enum.StrEnum):
+    """A citizen's answer to "Lời hứa này đã được thực hiện chưa?"."""
+
+    YES = "yes"
+    NOT_YET = "not_yet"
+    PARTLY = "partly"
+
+
+class MessageKind(enum.StrEnum):
+    ANSWERED_ON_AIR = "answered_on_air"
+    ANSWER_PUBLISHED = "answer_published"
+    OUT_OF_SCOPE = "out_of_scope"
+    COMMITMENT_DONE = "commitment_done"
+    COMMITMENT_DROPPED = "commitment_dropped"
+    COMMITMENT_CHECK = "commitment_check"  # the due date passed: "has it been done?"
+
+
+class MessageStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"  # claimed by a sender until lease_until
+    SENT = "sent"
+    FAILED = "failed"  # gave up after the last retry, or refused for good
+    IN_DOUBT = "in_doubt"  # an e-mail whose sender died mid-send: never re-sent by itself
+    CANCELLED = "cancelled"  # consent withdrawn, unsubscribed, purged, or too old
 
 
 class RerouteStatus(enum.StrEnum):
@@ -330,6 +358,8 @@ class Submission(Base):
     fingerprint: Mapped[str | None] = mapped_column(String(64))
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     contact_purged_at: Mapped[datetime | None]
+    # The citizen used the unsubscribe link: no message is sent to this contact any more.
+    notifications_stopped_at: Mapped[datetime | None]
 
 
 class Answer(Base):
@@ -371,9 +401,67 @@ class Commitment(Base):
     what: Mapped[str] = mapped_column(Text)
     due_date: Mapped[date | None] = mapped_column(Date)
     status: Mapped[CommitmentStatus] = mapped_column(_str_enum(CommitmentStatus, 16), default=CommitmentStatus.PENDING)
+    # What the department shows as done (a text or a link), with its claim.
     evidence: Mapped[str | None] = mapped_column(Text)
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    claimed_at: Mapped[datetime | None]
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     reviewed_at: Mapped[datetime | None]
+    review_note: Mapped[str | None] = mapped_column(Text)  # why a claim was not accepted
+    drop_reason: Mapped[str | None] = mapped_column(Text)
+    done_at: Mapped[datetime | None]
+    # When the citizens were asked whether it was kept (once, after the due date).
+    verdict_requested_at: Mapped[datetime | None]
+
+
+class CommitmentVerdict(Base):
+    """One citizen's verdict on a commitment made to them (they may change it)."""
+
+    __tablename__ = "commitment_verdict"
+    __table_args__ = (
+        UniqueConstraint("commitment_id", "submission_id", name="uq_commitment_verdict_commitment_submission"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    commitment_id: Mapped[int] = mapped_column(ForeignKey("commitment.id", ondelete="CASCADE"), index=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id"))
+    verdict: Mapped[Verdict] = mapped_column(_str_enum(Verdict, 16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class OutboundMessage(Base):
+    """The persistent outbox: one message to one consenting citizen, written in the transaction of the
+    change that causes it and sent by ``services/notifications.NotificationSender``.
+
+    The recipient is read from the submission when the message is sent (so a purge or an unsubscribe
+    in between stops it); what was sent is kept in ``subject``/``body`` for the admins."""
+
+    __tablename__ = "outbound_message"
+    __table_args__ = (Index("ix_outbound_message_status_next", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kind: Mapped[MessageKind] = mapped_column(_str_enum(MessageKind, 32))
+    channel: Mapped[str] = mapped_column(String(8))  # "email" or "sms"
+    episode_id: Mapped[int | None] = mapped_column(ForeignKey("episode.id"), index=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("question.id"))
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id"), index=True)
+    commitment_id: Mapped[int | None] = mapped_column(ForeignKey("commitment.id", ondelete="SET NULL"))
+    # One message per cause and citizen, whatever retries or repeated requests happen.
+    dedupe_key: Mapped[str] = mapped_column(String(160), unique=True)
+    # Stable across retries: the SMS gateway drops a repeat, the e-mail carries it as its Message-ID.
+    delivery_id: Mapped[str] = mapped_column(String(32), unique=True)
+    status: Mapped[MessageStatus] = mapped_column(_str_enum(MessageStatus, 16), default=MessageStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lease_until: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    subject: Mapped[str | None] = mapped_column(String(255))
+    body: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]  # failed, in doubt or cancelled
 
 
 class RerouteRequest(Base):

@@ -71,6 +71,19 @@ class Settings:
     argon2_time_cost: int = 3
     argon2_memory_cost: int = 65536
     debug: bool = False
+    # Links in messages to citizens start with this (the site's public address); by default the
+    # address qa-app listens on.
+    public_url: str = ""
+    # Notifications to citizens who consented: e-mail over SMTP and SMS/Zalo through an HTTP gateway.
+    # smtp://host:port (plain), smtp+starttls://, smtps:// (TLS); user:password@ in the URL if needed.
+    smtp_url: str | None = None
+    smtp_from: str = ""
+    sms_webhook_url: str | None = None
+    sms_webhook_secret: str = ""
+    notify_poll_seconds: float = 2.0  # how often the sender looks at the outbox
+    notify_retry_seconds: float = 30.0  # first back-off; doubled at each failure (capped at 1 hour)
+    notify_max_attempts: int = 8
+    notify_timeout_seconds: float = 20.0  # one delivery attempt; a claim lasts three times this
 
     @property
     def is_production(self) -> bool:
@@ -120,6 +133,30 @@ class Settings:
                 values[attr] = _limit(var, env[var])
         if env.get("QA_DEBUG"):
             values["debug"] = _bool(env["QA_DEBUG"])
+        for var, attr in {
+            "QA_PUBLIC_URL": "public_url",
+            "QA_SMTP_URL": "smtp_url",
+            "QA_SMTP_FROM": "smtp_from",
+            "QA_SMS_WEBHOOK_URL": "sms_webhook_url",
+            "QA_SMS_WEBHOOK_SECRET": "sms_webhook_secret",
+        }.items():
+            if env.get(var):
+                values[attr] = env[var].strip()
+        for var, attr in {
+            "QA_NOTIFY_POLL_SECONDS": "notify_poll_seconds",
+            "QA_NOTIFY_RETRY_SECONDS": "notify_retry_seconds",
+            "QA_NOTIFY_TIMEOUT_SECONDS": "notify_timeout_seconds",
+        }.items():
+            if env.get(var):
+                try:
+                    values[attr] = float(env[var])
+                except ValueError as exc:
+                    raise SettingsError(f"{var} must be a number of seconds, got {env[var]!r}") from exc
+        if env.get("QA_NOTIFY_MAX_ATTEMPTS"):
+            try:
+                values["notify_max_attempts"] = int(env["QA_NOTIFY_MAX_ATTEMPTS"])
+            except ValueError as exc:
+                raise SettingsError("QA_NOTIFY_MAX_ATTEMPTS must be an integer") from exc
         return cls(**values).resolved()  # type: ignore[arg-type]
 
     def resolved(self) -> Settings:
@@ -144,11 +181,42 @@ class Settings:
             raise SettingsError("QA_SECRET_KEY must be at least 32 characters in production")
         if settings.is_production and settings.debug:
             raise SettingsError("QA_DEBUG must be off in production")
+        settings = _resolved_notifications(settings)
         if settings.workers > 1 and not settings.redis_url:
             raise SettingsError("Several workers need QA_REDIS_URL: live updates, sessions and limits are shared there")
         if settings.workers > 1 and settings.is_sqlite:
             raise SettingsError("Several workers need PostgreSQL (QA_DATABASE_URL=postgresql+asyncpg://…)")
         return settings
+
+
+SMTP_SCHEMES = ("smtp", "smtps", "smtp+starttls")
+
+
+def _resolved_notifications(settings: Settings) -> Settings:
+    from urllib.parse import urlsplit
+
+    public_url = (settings.public_url or f"http://{settings.host}:{settings.port}").rstrip("/")
+    if urlsplit(public_url).scheme not in ("http", "https"):
+        raise SettingsError("QA_PUBLIC_URL must start with https:// (or http://)")
+    settings = replace(settings, public_url=public_url)
+    if settings.smtp_url:
+        parts = urlsplit(settings.smtp_url)
+        if parts.scheme not in SMTP_SCHEMES or not parts.hostname:
+            raise SettingsError("QA_SMTP_URL must look like smtp://host:port (or smtps://, smtp+starttls://)")
+        if not settings.smtp_from:
+            settings = replace(settings, smtp_from=f"no-reply@{urlsplit(public_url).hostname or 'localhost'}")
+        elif "@" not in settings.smtp_from:
+            raise SettingsError("QA_SMTP_FROM must be an e-mail address")
+    if settings.sms_webhook_url:
+        if urlsplit(settings.sms_webhook_url).scheme not in ("http", "https"):
+            raise SettingsError("QA_SMS_WEBHOOK_URL must be an http(s) URL")
+        if len(settings.sms_webhook_secret) < 16:
+            raise SettingsError("QA_SMS_WEBHOOK_SECRET (at least 16 characters) signs the gateway's requests")
+    if settings.notify_max_attempts < 1 or min(
+        settings.notify_poll_seconds, settings.notify_retry_seconds, settings.notify_timeout_seconds
+    ) <= 0:
+        raise SettingsError("QA_NOTIFY_* values must be positive")
+    return settings
 
 
 def _limit(var: str, value: str) -> tuple[int, int]:

@@ -107,6 +107,19 @@ def server_env(settings: Settings, port: int) -> dict[str, str]:
         env["QA_REDIS_URL"] = settings.redis_url
     if settings.trusted_proxies:
         env["QA_TRUSTED_PROXIES"] = ",".join(settings.trusted_proxies)
+    # Notifications to citizens (tests/realtime/test_notifications_live.py runs real SMTP and SMS servers).
+    for var, value in {
+        "QA_PUBLIC_URL": settings.public_url,
+        "QA_SMTP_URL": settings.smtp_url,
+        "QA_SMTP_FROM": settings.smtp_from,
+        "QA_SMS_WEBHOOK_URL": settings.sms_webhook_url,
+        "QA_SMS_WEBHOOK_SECRET": settings.sms_webhook_secret,
+        "QA_NOTIFY_POLL_SECONDS": str(settings.notify_poll_seconds),
+        "QA_NOTIFY_RETRY_SECONDS": str(settings.notify_retry_seconds),
+        "QA_NOTIFY_TIMEOUT_SECONDS": str(settings.notify_timeout_seconds),
+    }.items():
+        if value:
+            env[var] = value
     return env
 
 

@@ -190,3 +190,46 @@ def test_contacts_purge(cli_env: dict[str, str], tmp_path: Path) -> None:
             (question_id,),
         ).fetchone()[0]
     assert with_contact >= 1 and left == 0
+
+
+def test_report_export_writes_every_format(cli_env: dict[str, str], tmp_path: Path) -> None:
+    """``qa-app report export`` on the known-figures episode: the files read back in Vietnamese."""
+    import asyncio
+    import csv
+    import io
+
+    from docx import Document
+    from openpyxl import load_workbook
+
+    from qa_app.db import create_engine, create_sessionmaker
+    from tests.after import scenario
+
+    qa(cli_env, "db", "upgrade")
+
+    async def build() -> None:
+        engine = create_engine(cli_env["QA_DATABASE_URL"])
+        async with create_sessionmaker(engine)() as db:
+            await scenario.build(db, "cli-secret-" + "x" * 32)
+        await engine.dispose()
+
+    asyncio.run(build())
+    for fmt in ("csv", "xlsx", "docx"):
+        output = str(tmp_path / f"r.{fmt}")
+        out = qa(cli_env, "report", "export", "--episode", scenario.SLUG, "--format", fmt, "--output", output)
+        assert "Report written" in out.stdout
+    rows = list(csv.reader(io.StringIO((tmp_path / "r.csv").read_text(encoding="utf-8-sig"))))
+    assert rows[0][1] == "Câu hỏi" and len(rows) == 9
+    book = load_workbook(tmp_path / "r.xlsx")
+    assert book["Tổng hợp"]["B2"].value == 11
+    assert "Sở Xây dựng Thành phố Hồ Chí Minh" in {c.value for c in book["Theo đơn vị"]["A"]}
+    document = Document(str(tmp_path / "r.docx"))
+    assert document.paragraphs[0].text.startswith("Báo cáo kỳ phát sóng")
+    with_contacts = qa(
+        cli_env, "report", "export", "--episode", scenario.SLUG, "--format", "csv", "--with-contacts",
+        "--output", str(tmp_path / "askers.csv"),
+    )
+    assert with_contacts.returncode == 0 and "lan.nguyen@example.vn" in (tmp_path / "askers.csv").read_text("utf-8-sig")
+    missing = ("report", "export", "--episode", "khong-co", "--format", "csv", "--output", str(tmp_path / "x"))
+    refused = qa(cli_env, *missing, check=False)
+    assert refused.returncode != 0 and "Traceback" not in refused.stderr
+    assert "Now overdue: 0" in qa(cli_env, "commitments", "sweep").stdout

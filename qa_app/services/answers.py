@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -22,6 +22,7 @@ from qa_app.models import (
     AnswerStatus,
     Commitment,
     Department,
+    MessageKind,
     Question,
     QuestionStatus,
     RerouteRequest,
@@ -29,7 +30,7 @@ from qa_app.models import (
     Role,
     User,
 )
-from qa_app.services import audit
+from qa_app.services import audit, notifications
 from qa_app.services.engines import ModerationEngines
 from qa_app.services.errors import Conflict, InvalidInput, NotFound
 from qa_app.services.permissions import ensure_role
@@ -280,7 +281,7 @@ async def decide_reroute(
     return await moderation_actions.route(action_ctx, question.id, department_code, note=request.decision_note or "")
 
 
-async def publish_answer(ctx: Ctx, question_id: int) -> Question:
+async def publish_answer(ctx: Ctx, question_id: int, *, now: datetime | None = None) -> Question:
     """Publish the approved answer: the question is answered in writing; on time or late is recorded."""
     ensure_role(ctx.actor, Role.MODERATOR)
     question = await ctx.db.get(Question, question_id)
@@ -296,7 +297,7 @@ async def publish_answer(ctx: Ctx, question_id: int) -> Question:
     )
     if answer is None:
         raise Conflict(_("Only a question with an approved answer can be published."))
-    now = utcnow()
+    now = now or utcnow()
     answer.status = AnswerStatus.PUBLISHED
     answer.published_at = now
     before = question.status.value
@@ -315,6 +316,7 @@ async def publish_answer(ctx: Ctx, question_id: int) -> Question:
         before={"question": before},
         after={"question": question.status.value, "on_time": question.on_time},
     )
+    await notifications.enqueue(ctx.db, MessageKind.ANSWER_PUBLISHED, question)
     await ctx.db.commit()
     await ctx.publisher.publish(
         QuestionChanged(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -25,6 +25,7 @@ from qa_app.models import (
     AuditEvent,
     Department,
     Episode,
+    MessageKind,
     PublicHoliday,
     Question,
     QuestionStatus,
@@ -33,7 +34,7 @@ from qa_app.models import (
     Submission,
     User,
 )
-from qa_app.services import audit
+from qa_app.services import audit, notifications
 from qa_app.services.engines import ModerationEngines
 from qa_app.services.errors import Conflict, InvalidInput, NotFound
 from qa_app.services.intake import public_wording, text_problem
@@ -123,9 +124,16 @@ async def due_date_for(db: AsyncSession, episode: Episode, routed_on: date) -> d
 
 
 async def route(
-    ctx: ActionContext, question_id: int, department_code: str, *, note: str = "", expected_version: int | None = None
+    ctx: ActionContext,
+    question_id: int,
+    department_code: str,
+    *,
+    note: str = "",
+    expected_version: int | None = None,
+    now: datetime | None = None,
 ) -> Question:
-    """Send a question to the department that must answer it; teaches the router."""
+    """Send a question to the department that must answer it; teaches the router. ``now``: the
+    clock (tests and imports of past episodes set it)."""
     ensure_role(ctx.actor, Role.MODERATOR)
     question = await _question(ctx.db, question_id)
     _check_version(question, expected_version)
@@ -140,7 +148,7 @@ async def route(
     previous = question.department.code if question.department else None
     episode = await ctx.db.get(Episode, question.episode_id)
     assert episode is not None
-    now = utcnow()
+    now = now or utcnow()
     if previous != department.code or question.status is S.NEW:
         question.routed_at = now
         question.due_date = await due_date_for(ctx.db, episode, to_local(now).date())
@@ -194,6 +202,8 @@ async def reject(
         after=_snapshot(question) | {"reason": why.value},
         note=question.reject_note,
     )
+    if why is RejectReason.OFF_TOPIC:  # "returned as out of scope": the citizen deserves to know
+        await notifications.enqueue(ctx.db, MessageKind.OUT_OF_SCOPE, question)
     await _commit(ctx, question)
     await _publish(ctx, question, "rejected", previous_department=previous)
     return question
@@ -474,7 +484,13 @@ async def undo(ctx: ActionContext, audit_event_id: int) -> Question:
 
 
 async def review_answer(
-    ctx: ActionContext, answer_id: int, *, approve: bool, comment: str = "", expected_version: int | None = None
+    ctx: ActionContext,
+    answer_id: int,
+    *,
+    approve: bool,
+    comment: str = "",
+    expected_version: int | None = None,
+    now: datetime | None = None,
 ) -> Answer:
     """Approve a submitted answer (question → ready) or return it to the officer with a comment."""
     ensure_role(ctx.actor, Role.MODERATOR)
@@ -489,7 +505,7 @@ async def review_answer(
         raise InvalidInput({"comment": _("Say what the department should change.")})
     question = await _question(ctx.db, answer.question_id)
     before = {"answer": answer.status.value, "question": question.status.value}
-    now = utcnow()
+    now = now or utcnow()
     answer.reviewed_by_id = ctx.actor.id
     if approve:
         answer.status = AnswerStatus.APPROVED

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from moderation import mask_pii
 from qa_app.i18n import gettext as _
 from qa_app.models import AuditEvent, Episode, EpisodeStatus, Question, QuestionStatus, Submission, User
-from qa_app.services import audit, import_uploads
+from qa_app.services import audit, import_uploads, notifications
 from qa_app.services.errors import InvalidInput
 from qa_app.services.intake import SUBMISSIONS, contact_digest, normalize_contact
 from qa_app.services.permissions import ensure_role
@@ -104,6 +104,8 @@ async def _clean(db: AsyncSession, rows: Sequence[Any], stamp: datetime) -> None
             .values(contact=None, name=None, raw_text=bindparam("masked"), contact_purged_at=stamp),
             [{"submission_id": row.id, "masked": mask_pii(row.raw_text).text} for row in rows],
         )
+        # Nothing is sent after the purge: what still waits for these citizens is cancelled with it.
+        await notifications.cancel_for_submissions(db, [row.id for row in rows], "personal data removed")
 
 
 # --- a citizen's request (Decree 356: see, take away, erase what is held about them) ------------------

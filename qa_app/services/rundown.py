@@ -9,14 +9,25 @@ these functions, so every path changes the state the same way and publishes the 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qa_app.events import OnAirChanged, Publisher, QuestionChanged
 from qa_app.i18n import gettext as _
-from qa_app.models import Answer, AnswerStatus, Episode, Question, QuestionStatus, Role, RundownItem, User
-from qa_app.services import audit
+from qa_app.models import (
+    Answer,
+    AnswerStatus,
+    Episode,
+    MessageKind,
+    Question,
+    QuestionStatus,
+    Role,
+    RundownItem,
+    User,
+)
+from qa_app.services import audit, notifications
 from qa_app.services.errors import Conflict, InvalidInput, NotFound
 from qa_app.services.permissions import ensure_role
 from qa_app.timeutil import utcnow
@@ -248,7 +259,13 @@ async def put_on_air(
 
 
 async def mark_answered(
-    db: AsyncSession, actor: User, publisher: Publisher, episode_id: int, official: str = ""
+    db: AsyncSession,
+    actor: User,
+    publisher: Publisher,
+    episode_id: int,
+    official: str = "",
+    *,
+    now: datetime | None = None,
 ) -> Question:
     """The question on air was answered live (by ``official``); nothing is on air afterwards."""
     ensure_role(actor, Role.PRODUCER)
@@ -264,7 +281,7 @@ async def mark_answered(
         )
         official = f"{answer.official_name}, {answer.official_title}".strip(", ") if answer else ""
     question.status = S.ANSWERED_ON_AIR
-    question.answered_at = utcnow()
+    question.answered_at = now or utcnow()
     question.answered_by_official = official.strip()[:255] or None
     episode.on_air_question_id = None
     episode.on_air_since = None
@@ -277,6 +294,8 @@ async def mark_answered(
         episode_id=episode_id,
         after={"official": question.answered_by_official},
     )
+    # The citizens who asked are told, in this same transaction (the outbox survives a crash).
+    await notifications.enqueue(db, MessageKind.ANSWERED_ON_AIR, question)
     await db.commit()
     await _publish(publisher, episode_id, [question.id], "answered_on_air")
     return question

@@ -14,6 +14,7 @@ from qa_app.i18n import gettext as _
 from qa_app.models import Department, Episode, EpisodeOfficial, Question, QuestionStatus, Role, Submission, User
 from qa_app.runtime import Runtime
 from qa_app.services import answers as answer_service
+from qa_app.services import commitments as commitment_service
 from qa_app.services import departments as department_service
 from qa_app.services.errors import DomainError, InvalidInput, NotFound
 from qa_app.services.intake import public_wording
@@ -89,6 +90,7 @@ class DepartmentController(Controller):
         questions = await answer_service.inbox(db, current.id, status=status, due=due)
         today = to_local(utcnow()).date()
         counts, overdue = await answer_service.inbox_counts(db, current.id)
+        overdue_commitments = await commitment_service.overdue_count(db, current.id, today)
         return render(
             request,
             "department/inbox.html",
@@ -100,6 +102,7 @@ class DepartmentController(Controller):
                 "deadline_state": deadline_state,
                 "counts": counts,
                 "overdue": overdue,
+                "overdue_commitments": overdue_commitments,
                 "filters": {"status": status, "due": due},
                 "oob": False,
             },

@@ -137,7 +137,7 @@ FORM_FIELDS = (
     "slug score role question_id official_title official join_question_id idempotency_key filler_phrases "
     "description department_ids day consent_name_on_air code body auto_merge answer_deadline_days air_start "
     "air_end who ward theme sort short_name priority official_department next ma keywords entity due "
-    "display_name commitments commitment_what commitment_due active"
+    "display_name commitments commitment_what commitment_due active evidence verdict format contacts"
 ).split()
 DIRTY = "Nội dung\x00 thử\x01 nghiệm\x1b đủ dài\x7f cho câu\x85 hỏi này, cảm ơn\x08"
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")

@@ -27,6 +27,7 @@ DESK = frozenset({"operator", "moderator", "admin"})
 MOD = frozenset({"moderator", "admin"})
 DEPT = frozenset({"officer", "admin"})
 PROD = frozenset({"producer", "admin"})
+REPORT = frozenset({"moderator", "producer", "admin"})
 # Studio control API: a producer's bearer token only; a session cookie never authorises the API.
 TOKEN = "token"
 ROLES = ["anonymous", "operator", "moderator", "officer_a", "producer", "admin"]
@@ -133,6 +134,22 @@ EXPECTED: dict[tuple[str, str], str | frozenset[str]] = {
     ("POST", "/admin/users/{user_id:int}/activate"): ADMIN,
     ("POST", "/admin/users/{user_id:int}/reset-password"): ADMIN,
     ("GET", "/admin/audit"): ADMIN,
+    ("GET", "/department/commitments"): DEPT,
+    ("POST", "/department/commitments/{commitment_id:int}/claim"): DEPT,
+    ("GET", "/moderation/commitments"): MOD,
+    ("POST", "/moderation/commitments/{commitment_id:int}/review"): MOD,
+    ("POST", "/moderation/commitments/{commitment_id:int}/drop"): MOD,
+    ("GET", "/loi-hua/{token:str}"): PUBLIC,
+    ("POST", "/loi-hua/{token:str}"): PUBLIC,
+    ("GET", "/ngung-nhan-tin/{token:str}"): PUBLIC,
+    ("POST", "/ngung-nhan-tin/{token:str}"): PUBLIC,
+    ("GET", "/admin/notifications"): ADMIN,
+    ("POST", "/admin/notifications/{message_id:int}/send-again"): ADMIN,
+    ("GET", "/giai-trinh/{slug:str}"): PUBLIC,
+    ("GET", "/giai-trinh/{slug:str}/{code:str}"): PUBLIC,
+    ("GET", "/reports"): REPORT,
+    ("GET", "/reports/{slug:str}"): REPORT,
+    ("POST", "/reports/{slug:str}/export"): REPORT,
 }
 
 # Concrete values for path parameters; ids refer to rows that the fixture creates.
@@ -155,6 +172,8 @@ PATH_VALUES = {
     "official_id": "999",
     "department_id": "1",
     "user_id": "999",
+    "commitment_id": "999",
+    "message_id": "999",
 }
 
 
@@ -223,7 +242,9 @@ async def test_role_matrix(client: AsyncTestClient[Litestar], db: Any, role: str
             assert status < 500, f"{role} got {status} on {method} {url}"
             if method == "GET":
                 # An officer asking for a question outside their department gets "not found".
-                maybe_missing = "{token" in path or path.startswith(("/department/questions", "/danh-gia"))
+                maybe_missing = "{token" in path or path.startswith(
+                    ("/department/questions", "/danh-gia", "/giai-trinh/{slug:str}/")
+                )
                 ok = (200, 301, 302, 303, 307, 404) if maybe_missing else (200, 301, 302, 303, 307)
                 assert status in ok, f"{role} got {status} on GET {url}"
         elif role == "anonymous":
