@@ -89,6 +89,75 @@
     });
   }
   document.addEventListener("DOMContentLoaded", function () { preselect(document); });
+
+  // A moderator's unfinished choice on a card (a department picked, a note typed) survives live
+  // re-renders of that card. The snapshot a socket sends on every (re)connect replaces the whole queue;
+  // without this, a department picked just before it arrived silently went back to the suggestion and
+  // the next click routed the question elsewhere. A choice is kept only while the card's version is
+  // the one it was made on: once someone changed the question, the moderator looks again.
+  var drafts = {};
+  function fieldKey(field) {
+    var card = field.closest(".qcard");
+    if (!card || !card.id || !field.name || !field.form) { return null; }
+    return card.id + "|" + (field.form.getAttribute("action") || "") + "|" + field.name;
+  }
+  function cardVersion(card) {
+    var version = card.querySelector("input[name=version]");
+    return version ? version.value : "";
+  }
+  function isDraftField(field) {
+    return (field instanceof HTMLSelectElement || field instanceof HTMLTextAreaElement ||
+      (field instanceof HTMLInputElement && field.type !== "hidden" && field.type !== "submit"));
+  }
+  function remember(event) {
+    var field = event.target;
+    if (!isDraftField(field)) { return; }
+    var key = fieldKey(field);
+    if (key) { drafts[key] = { value: field.value, version: cardVersion(field.closest(".qcard")) }; }
+  }
+  document.addEventListener("input", remember);
+  document.addEventListener("change", remember);
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!(form instanceof HTMLFormElement)) { return; }
+    Array.prototype.forEach.call(form.elements, function (field) {
+      var key = isDraftField(field) ? fieldKey(field) : null;
+      if (key) { delete drafts[key]; }
+    });
+  });
+  function restoreDrafts(root) {
+    var found = root.matches && root.matches(".qcard") ? [root] : Array.prototype.slice.call(root.querySelectorAll ? root.querySelectorAll(".qcard") : []);
+    found.forEach(function (card) {
+      card.querySelectorAll("select, input, textarea").forEach(function (field) {
+        var key = isDraftField(field) ? fieldKey(field) : null;
+        var draft = key ? drafts[key] : null;
+        if (!draft) { return; }
+        if (draft.version === cardVersion(card)) {
+          field.value = draft.value;
+          field.dataset.applied = "1";
+        } else {
+          delete drafts[key];
+        }
+      });
+    });
+  }
+  // Out-of-band swaps are synchronous: restore in the same turn, before any click can read the form.
+  var focusedId = null;
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var active = document.activeElement;
+    var target = event.detail && event.detail.target;
+    focusedId = active && active.id && target && target.contains(active) ? active.id : null;
+  });
+  document.addEventListener("htmx:oobAfterSwap", function (event) {
+    var swapped = event.target;
+    if (!(swapped instanceof Element)) { return; }
+    preselect(swapped.parentElement || document);
+    restoreDrafts(swapped);
+    if (focusedId && document.activeElement === document.body) {
+      var again = document.getElementById(focusedId);
+      if (again) { again.focus({ preventScroll: true }); }
+    }
+  });
   document.addEventListener("htmx:load", function (event) { preselect(event.target.parentElement || document); });
 
   // Live regions show whether their websocket is connected; the ws extension reconnects by itself

@@ -3,12 +3,13 @@ that lost the race is refused with a clear message and the fresh card."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 
 from qa_app.events import RecordingPublisher
-from qa_app.models import Role
+from qa_app.models import Department, Question, Role
 from qa_app.services import intake
 from qa_app.services.engines import ModerationEngines
 from tests.e2e.conftest import ARTIFACTS, run_db
@@ -83,3 +84,59 @@ def test_two_moderators(board: tuple[LiveServer, list[int]], page_factory: Any) 
     assert second.locator(f"#question-card-{ids[1]}.priority-1").count() == 1  # the fresh card
     ARTIFACTS.mkdir(exist_ok=True)
     first.screenshot(path=str(ARTIFACTS / "moderation-board.png"), full_page=True)
+
+
+def test_a_department_picked_before_the_snapshot_arrives_is_kept(
+    board: tuple[LiveServer, list[int]], page_factory: Any
+) -> None:
+    """The socket's snapshot replaces the whole queue. It used to reset a department the moderator had
+    just picked back to the suggestion, so the click that followed routed the question elsewhere (seen
+    in CI as a flaky end-to-end run). Here the snapshot is held back until the choice is made."""
+    server, ids = board
+    page = page_factory(viewport={"width": 1440, "height": 900})
+    held: list[str | bytes] = []
+    sockets: list[Any] = []
+    state = {"holding": True}
+
+    def hold_snapshot(ws: Any) -> None:
+        upstream = ws.connect_to_server()
+        sockets.append(ws)
+
+        def relay(message: str | bytes) -> None:
+            if state["holding"]:
+                held.append(message)
+            else:
+                ws.send(message)
+
+        upstream.on_message(relay)
+
+    log_in(page, server, "moderator")
+    page.route_web_socket(re.compile(r".*/ws/moderation/.*"), hold_snapshot)
+    page.goto(server.url + "/moderation?status=all")
+    select = page.locator(f"#question-card-{ids[1]} select[name=department]")
+    assert select.input_value() != "so-y-te"  # the suggestion for a street light is not health
+    select.select_option("so-y-te")
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the server sent no snapshot"
+    select.evaluate("s => { s.dataset.fromPage = '1'; }")
+    state["holding"] = False
+    for message in held:
+        sockets[0].send(message)
+    # The snapshot has replaced the card (a fresh node, preselected) and the choice is still there.
+    page.wait_for_function(
+        f"(() => {{ const s = document.querySelector('#question-card-{ids[1]} select[name=department]');"
+        " return s && s.dataset.applied === '1' && !s.dataset.fromPage; })()"
+    )
+    assert select.input_value() == "so-y-te"
+    page.locator(f"#question-card-{ids[1]}").get_by_role("button", name="Chuyển", exact=True).click()
+    page.locator(f"#question-card-{ids[1]}.status-routed").wait_for(timeout=5000)
+
+    async def department_of(db: Any) -> str:
+        question = await db.get(Question, ids[1])
+        department = await db.get(Department, question.department_id)
+        return str(department.code)
+
+    assert run_db(server.settings, department_of) == "so-y-te"
