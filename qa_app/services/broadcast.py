@@ -155,18 +155,32 @@ async def published_answers(
     words = fold(text).split()[:8] if text.strip() else []
     for word in words:
         query = query.where(or_(Question.search_text.contains(word, autoescape=True)))
-    total = int(await db.scalar(select(func.count()).select_from(query.subquery())) or 0)
-    questions = list(
-        await db.scalars(
-            query.order_by(Question.answered_at.desc().nulls_last(), Question.id.desc()).offset(offset).limit(limit)
-        )
-    )
+    ordered = query.order_by(Question.answered_at.desc().nulls_last(), Question.id.desc())
+    if words:
+        # The search must not find what the board hides: a wording not yet reviewed is shown with
+        # name-like words and long numbers masked, so searching a name must not reveal which question
+        # holds it. Such wordings are matched on what is shown (answered questions are a few hundred).
+        candidates = list(await db.scalars(ordered.limit(_SEARCH_CANDIDATES)))
+        shown = [q for q in candidates if q.wording_reviewed_at is not None or _shows_all(q, words)]
+        total = len(shown)
+        questions = shown[offset : offset + limit]
+    else:
+        total = int(await db.scalar(select(func.count()).select_from(query.subquery())) or 0)
+        questions = list(await db.scalars(ordered.offset(offset).limit(limit)))
     answers = {
         qid: a
         for qid, a in (await _answers(db, [q.id for q in questions])).items()
         if a.status is AnswerStatus.PUBLISHED or questions_by_id(questions)[qid].status is S.ANSWERED_ON_AIR
     }
     return [_public(q, answers.get(q.id), with_answer=True) for q in questions], total
+
+
+_SEARCH_CANDIDATES = 2000
+
+
+def _shows_all(question: Question, words: list[str]) -> bool:
+    shown = fold(citizen_wording(question))
+    return all(word in shown for word in words)
 
 
 def questions_by_id(questions: list[Question]) -> dict[int, Question]:

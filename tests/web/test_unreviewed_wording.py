@@ -111,6 +111,13 @@ async def test_a_name_and_digits_never_reach_citizens_before_review_then_the_app
     await post_form(client, "/logout")
     assert _hidden((await client.get(f"/danh-gia/{question_id}")).text)
     assert _hidden((await client.get("/truc-tiep/ky-cap-phep")).text)
+    # nor does the board's search reveal which question holds the hidden name or number (typed with or
+    # without accents); the words it shows are still found
+    for probe in (NAME, "le mai", DIGITS):
+        found = (await client.get("/truc-tiep/ky-cap-phep", params={"q": probe})).text
+        assert f"/danh-gia/{question_id}" not in found, probe
+    found = (await client.get("/truc-tiep/ky-cap-phep", params={"q": "tan dinh"})).text
+    assert f"/danh-gia/{question_id}" in found
 
     # a moderator reads it and approves it: citizens now see the wording as written
     await login(client, "moderator")
@@ -123,6 +130,8 @@ async def test_a_name_and_digits_never_reach_citizens_before_review_then_the_app
     await post_form(client, "/logout")
     wording = mask_pii(TEXT).text
     assert wording in (await client.get("/truc-tiep/ky-cap-phep")).text
+    found = (await client.get("/truc-tiep/ky-cap-phep", params={"q": "le mai"})).text
+    assert f"/danh-gia/{question_id}" in found  # reviewed: the wording as written is searchable
     assert wording in (await client.get(f"/tra-cuu/{joined}")).text
     assert wording in (await client.get(f"/danh-gia/{question_id}")).text
     events = list(await db.scalars(select(AuditEvent).where(AuditEvent.action == "question.approve_wording")))
