@@ -17,12 +17,27 @@ import pytest
 from qa_app.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
+BIND_ATTEMPTS = 5
 
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def listens(pid: int, port: int) -> bool:
+    """Whether process ``pid`` holds the socket listening on 127.0.0.1:``port`` (Linux /proc)."""
+    wanted = f"0100007F:{port:04X}"
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[1] == wanted and fields[3] == "0A":  # local address, state LISTEN
+            inodes.add(f"socket:[{fields[9]}]")
+    try:
+        return any(os.readlink(fd) in inodes for fd in Path(f"/proc/{pid}/fd").iterdir())
+    except (FileNotFoundError, ProcessLookupError):
+        return False
 
 
 @dataclass
@@ -32,6 +47,7 @@ class LiveServer:
     env: dict[str, str]
     log: Path
     process: subprocess.Popen[bytes] | None = None
+    started_once: bool = False
 
     @property
     def url(self) -> str:
@@ -59,6 +75,22 @@ class LiveServer:
         ]
 
     def start(self) -> None:
+        """Start the process and wait until it answers. A port taken between ``free_port()`` and the
+        server's bind (another test, another session on the machine) is not a test failure: a first
+        start moves to another free port, a restart (which must keep its URL) waits for the port."""
+        for attempt in range(BIND_ATTEMPTS):
+            if self._start_once():
+                self.started_once = True
+                return
+            if not self.started_once:
+                self.port = free_port()
+                self.env["QA_PORT"] = str(self.port)
+            time.sleep(0.2 * (attempt + 1))
+        raise RuntimeError(f"port {self.port} stayed in use after {BIND_ATTEMPTS} attempts:\n" + self.log.read_text())
+
+    def _start_once(self) -> bool:
+        """True once the server answers; False when it exited because the port was taken."""
+        offset = self.log.stat().st_size if self.log.exists() else 0
         self.process = subprocess.Popen(
             self.command(),
             cwd=ROOT,
@@ -69,12 +101,21 @@ class LiveServer:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                with self.log.open("rb") as log:
+                    log.seek(offset)
+                    output = log.read().decode(errors="replace")
+                if "address already in use" in output.lower():
+                    return False
                 raise RuntimeError("server exited:\n" + self.log.read_text())
             try:
-                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
-                    return
+                # Answering is not enough: the answer must come from our process, not from a server that
+                # took the port first (ours then exits with "address already in use").
+                answered = httpx.get(self.url + "/healthz", timeout=1).status_code == 200
+                if answered and listens(self.process.pid, self.port):
+                    return True
             except httpx.HTTPError:
-                time.sleep(0.1)
+                pass
+            time.sleep(0.1)
         raise RuntimeError("server did not start:\n" + self.log.read_text())
 
     def stop(self) -> None:
