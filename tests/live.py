@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -13,6 +14,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+import websockets
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from qa_app.settings import Settings
 
@@ -183,3 +186,23 @@ def login_cookies(server: LiveServer, username: str, password: str) -> str:
         )
         assert response.status_code in (200, 303), response.text
         return "; ".join(f"{name}={value}" for name, value in client.cookies.items())
+
+
+HANDSHAKE_REFUSED = 403  # a socket refused before it is accepted: the client gets this HTTP status, no close code
+
+
+async def refusal(url: str, headers: dict[str, str] | None = None, wait: float = 5) -> int:
+    """How the server refuses the socket at ``url``: the close code it sends, or the HTTP status of a refused
+    handshake. Fails when the socket is not refused: a message arrives first (something was sent to a
+    client that may not see it) or it stays open for ``wait`` seconds."""
+    try:
+        async with websockets.connect(url, additional_headers=headers or {}, open_timeout=wait) as ws:
+            message = await asyncio.wait_for(ws.recv(), timeout=wait)
+    except ConnectionClosed as exc:
+        assert exc.rcvd is not None, f"closed without a close frame: {exc!r}"
+        return exc.rcvd.code
+    except InvalidStatus as exc:
+        return exc.response.status_code
+    except TimeoutError as exc:
+        raise AssertionError(f"{url}: not refused, the socket stayed open") from exc
+    raise AssertionError(f"{url}: not refused, it sent {str(message)[:300]!r}")
