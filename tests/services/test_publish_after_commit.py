@@ -16,9 +16,8 @@ from qa_app.db import create_engine, create_sessionmaker
 from qa_app.events import Event
 from qa_app.models import Episode, Question, RundownItem, Submission
 from qa_app.services import episodes as episode_service
-from qa_app.services import intake
+from qa_app.services import intake, rundown
 from qa_app.services import moderation_actions as actions
-from qa_app.services import rundown
 from qa_app.services.engines import ModerationEngines
 from qa_app.settings import Settings
 from tests.factories import make_episode, make_staff
