@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qa_app.db import create_engine, create_sessionmaker
-from qa_app.events import Event
+from qa_app.events import Event, RecordingPublisher
 from qa_app.models import Episode, Question, RundownItem, Submission
 from qa_app.services import episodes as episode_service
 from qa_app.services import intake, rundown
@@ -56,9 +56,8 @@ QUESTION = "Xin hỏi khi nào sửa xong đoạn đường Nguyễn Trãi bị 
 
 
 async def _asked(db: AsyncSession, episode: Episode) -> int:
-    from qa_app.events import RecordingPublisher
-
-    result = await intake.submit(db, ModerationEngines(), RecordingPublisher(), episode, intake.SubmissionForm(QUESTION))
+    form = intake.SubmissionForm(QUESTION)
+    result = await intake.submit(db, ModerationEngines(), RecordingPublisher(), episode, form)
     return result.question_id
 
 
