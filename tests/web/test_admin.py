@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from typing import Any
 
 import pytest
@@ -45,6 +46,31 @@ async def test_create_edit_and_move_an_episode_through_its_life(
     assert episode is not None and episode.status is EpisodeStatus.DRAFT
     page = (await admin_client.get(f"/admin/episodes/{episode.id}")).text
     assert 'value="2026-12-12T20:00"' in page  # stored in UTC, shown in Asia/Ho_Chi_Minh
+    # Edit: every field changes, and the change is what the database and the page then hold.
+    response = await post_form(
+        admin_client,
+        f"/admin/episodes/{episode.id}",
+        {
+            "title": "Chống ngập mùa mưa",
+            "slug": "chong-ngap-mua-mua",
+            "theme": "Thoát nước",
+            "air_start": "2026-12-19T19:30",
+            "air_end": "2026-12-19T20:45",
+            "answer_deadline_days": "12",
+            "department_ids": [str(departments[0].id)],
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 303 and response.headers["location"] == f"/admin/episodes/{episode.id}?saved=1"
+    await db.refresh(episode)
+    assert (episode.title, episode.slug, episode.theme) == ("Chống ngập mùa mưa", "chong-ngap-mua-mua", "Thoát nước")
+    assert episode.answer_deadline_days == 12
+    await db.refresh(episode, ["departments"])
+    assert [d.id for d in episode.departments] == [departments[0].id]
+    page = (await admin_client.get(f"/admin/episodes/{episode.id}")).text
+    assert 'value="2026-12-19T19:30"' in page and 'value="2026-12-19T20:45"' in page
+    assert 'value="2026-12-12T20:00"' not in page
+    assert "2026-12-19 12:30" in str(episode.air_start)  # 19:30 in Ho Chi Minh City is 12:30 UTC
     for status in ("open", "live", "closed", "archived"):
         response = await post_form(admin_client, f"/admin/episodes/{episode.id}/status", {"status": status})
         assert response.status_code == 200
@@ -53,7 +79,7 @@ async def test_create_edit_and_move_an_episode_through_its_life(
     response = await post_form(admin_client, f"/admin/episodes/{episode.id}/status", {"status": "open"})
     assert response.status_code == 409
     actions = [e.action for e in await db.scalars(select(AuditEvent).where(AuditEvent.entity_type == "episode"))]
-    assert actions.count("episode.status") == 4 and "episode.create" in actions
+    assert actions.count("episode.status") == 4 and "episode.create" in actions and "episode.update" in actions
 
 
 async def test_episode_validation_keeps_input(admin_client: AsyncTestClient[Litestar]) -> None:
@@ -121,21 +147,59 @@ async def test_department_edit(admin_client: AsyncTestClient[Litestar], db: Any)
     assert department.name == "Sở Y tế TP.HCM" and department.keywords == ["bệnh viện", "BHYT"]
 
 
-async def test_users_create_deactivate_reset(admin_client: AsyncTestClient[Litestar], db: Any) -> None:
+def shown_password(page: str) -> str:
+    """The password a notice shows once (four groups of four, as generate_password makes them)."""
+    found = re.findall(r"\(chỉ hiển thị một lần\): ([a-z2-9]{4}(?:-[a-z2-9]{4}){3})", page)
+    assert len(found) == 1, page
+    return found[0]
+
+
+async def test_users_create_deactivate_reactivate_reset(
+    admin_client: AsyncTestClient[Litestar], app: Litestar, db: Any
+) -> None:
     response = await post_form(
         admin_client,
         "/admin/users",
         {"username": "canbo.yte", "display_name": "Cán bộ Y tế", "role": "officer", "department": "so-y-te"},
     )
     assert response.status_code == 200 and "canbo.yte" in response.text
+    first = shown_password(response.text)
     refused = await post_form(admin_client, "/admin/users", {"username": "x", "role": "officer"})
     assert refused.status_code == 422
     user = await db.scalar(select(User).where(User.username == "canbo.yte"))
-    await post_form(admin_client, f"/admin/users/{user.id}/deactivate")
-    await db.refresh(user)
-    assert not user.active
-    response = await post_form(admin_client, f"/admin/users/{user.id}/reset-password")
-    assert response.status_code == 200
+
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as officer:
+        assert (await login(officer, "canbo.yte", first)).status_code == 303
+        assert (await officer.get("/department", follow_redirects=False)).status_code == 200
+
+        # Deactivated: the open session ends and the password no longer opens one.
+        await post_form(admin_client, f"/admin/users/{user.id}/deactivate")
+        await db.refresh(user)
+        assert not user.active
+        assert (await officer.get("/department", follow_redirects=False)).status_code == 303
+        assert (await login(officer, "canbo.yte", first)).status_code == 422  # the form again, with an error
+
+        # Re-activated: the same password works again.
+        response = await post_form(admin_client, f"/admin/users/{user.id}/activate")
+        assert response.status_code == 200
+        await db.refresh(user)
+        assert user.active
+        assert (await login(officer, "canbo.yte", first)).status_code == 303
+        assert (await officer.get("/department", follow_redirects=False)).status_code == 200
+
+        # Reset: the session opened with the old password ends; the old one fails, the new one works.
+        response = await post_form(admin_client, f"/admin/users/{user.id}/reset-password")
+        assert response.status_code == 200
+        second = shown_password(response.text)
+        assert second != first
+        assert (await officer.get("/department", follow_redirects=False)).status_code == 303
+        assert (await login(officer, "canbo.yte", first)).status_code == 422
+        assert (await officer.get("/department", follow_redirects=False)).status_code == 303
+        assert (await login(officer, "canbo.yte", second)).status_code == 303
+        assert (await officer.get("/department", follow_redirects=False)).status_code == 200
+
+    actions = [e.action for e in await db.scalars(select(AuditEvent).where(AuditEvent.entity_id == user.id))]
+    assert {"user.deactivate", "user.activate", "user.reset_password"} <= set(actions), actions
     admin = await db.scalar(select(User).where(User.username == "admin"))
     refused = await post_form(admin_client, f"/admin/users/{admin.id}/deactivate")
     assert refused.status_code == 422
