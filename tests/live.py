@@ -21,6 +21,7 @@ from qa_app.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 BIND_ATTEMPTS = 5
+START_SECONDS = 60  # five sessions share two cores: an import can take long
 
 
 def free_port() -> int:
@@ -101,7 +102,8 @@ class LiveServer:
             stdout=self.log.open("ab"),
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + START_SECONDS
+        state = "no answer yet"
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 with self.log.open("rb") as log:
@@ -113,13 +115,16 @@ class LiveServer:
             try:
                 # Answering is not enough: the answer must come from our process, not from a server that
                 # took the port first (ours then exits with "address already in use").
-                answered = httpx.get(self.url + "/healthz", timeout=1).status_code == 200
-                if answered and listens(self.process.pid, self.port):
-                    return True
-            except httpx.HTTPError:
-                pass
+                status = httpx.get(self.url + "/healthz", timeout=2).status_code
+                state = f"/healthz answered {status}"
+                if status == 200:
+                    if listens(self.process.pid, self.port):
+                        return True
+                    state += f", but process {self.process.pid} does not hold port {self.port}"
+            except httpx.HTTPError as exc:
+                state = f"/healthz: {exc!r}"
             time.sleep(0.1)
-        raise RuntimeError("server did not start:\n" + self.log.read_text())
+        raise RuntimeError(f"server did not start in {START_SECONDS} s ({state}):\n" + self.log.read_text())
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
