@@ -305,3 +305,49 @@ async def test_a_citizens_request_search_export_erase(admin_client: AsyncTestCli
         str(e.after) for e in await db.scalars(select(AuditEvent).where(AuditEvent.action.like("personal_data.%")))
     )
     assert "0912345678" not in audit_text  # the audit says who by fingerprint only
+
+
+async def test_holidays_screen_moves_written_answer_deadlines(admin_client: AsyncTestClient[Litestar], db: Any) -> None:
+    from datetime import UTC, date, datetime
+
+    from qa_app.events import RecordingPublisher
+    from qa_app.services import intake
+    from qa_app.services import moderation_actions as actions
+    from qa_app.services.engines import ModerationEngines
+    from tests.factories import make_episode
+
+    episode = await make_episode(db, slug="ky-nghi-le")
+    episode.air_start = datetime(2030, 1, 7, 13, 0, tzinfo=UTC)  # Monday 7 January 2030, 20:00 in the city
+    episode.answer_deadline_days = 3
+    await db.commit()
+    moderator = await db.scalar(select(User).where(User.username == "moderator"))
+    ctx = actions.ActionContext(db=db, actor=moderator, publisher=RecordingPublisher(), engines=ModerationEngines())
+
+    async def routed_due(text: str) -> date:
+        form = intake.SubmissionForm(text=text)
+        asked = await intake.submit(db, ctx.engines, ctx.publisher, episode, form)
+        question = await actions.route(ctx, asked.question_id, "so-xay-dung")
+        return question.due_date
+
+    # Mon 7 + 3 working days = Thu 10.
+    assert await routed_due("Xin hỏi tiến độ xây cầu Thủ Thiêm 4 đến đâu rồi, bao giờ thông xe?") == date(2030, 1, 10)
+
+    holiday = {"day": "2030-01-09", "name": "Ngày nghỉ kiểm thử"}
+    response = await post_form(admin_client, "/admin/holidays", holiday, follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/admin/holidays"
+    page = (await admin_client.get("/admin/holidays")).text
+    assert "Ngày nghỉ kiểm thử" in page and 'action="/admin/holidays/2030-01-09/delete"' in page
+    again = await post_form(admin_client, "/admin/holidays", {"day": "2030-01-09", "name": "Lần nữa"})
+    assert again.status_code == 422 and 'id="day-error"' in again.text
+    unnamed = await post_form(admin_client, "/admin/holidays", {"day": "2030-01-14", "name": " "})
+    assert unnamed.status_code == 422 and 'id="name-error"' in unnamed.text
+    # Wednesday 9 is skipped now: Tue 8, Thu 10, Fri 11.
+    assert await routed_due("Đề nghị cho biết lịch nạo vét kênh Nhiêu Lộc năm nay thế nào?") == date(2030, 1, 11)
+
+    response = await post_form(admin_client, "/admin/holidays/2030-01-09/delete", follow_redirects=False)
+    assert response.status_code == 303
+    assert "Ngày nghỉ kiểm thử" not in (await admin_client.get("/admin/holidays")).text
+    assert await routed_due("Bao giờ phường lắp thêm đèn chiếu sáng cho hẻm 45 Trần Hưng Đạo?") == date(2030, 1, 10)
+    assert (await post_form(admin_client, "/admin/holidays/2030-01-09/delete")).status_code == 404
+    actions_logged = [e.action for e in await db.scalars(select(AuditEvent).where(AuditEvent.entity_type == "holiday"))]
+    assert actions_logged == ["holiday.add", "holiday.delete"]
