@@ -373,5 +373,6 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None) -> Lit
     )
     app.state.runtime = runtime
     app.state.session_purge = session_purge
+    app.state.retention = retention
     app.state.notification_sender = sender
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -13,16 +14,34 @@ from pathlib import Path
 
 import httpx
 import pytest
+import websockets
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from qa_app.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
+BIND_ATTEMPTS = 5
+START_SECONDS = 60  # five sessions share two cores: an import can take long
 
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def listens(pid: int, port: int) -> bool:
+    """Whether process ``pid`` holds the socket listening on 127.0.0.1:``port`` (Linux /proc)."""
+    wanted = f"0100007F:{port:04X}"
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[1] == wanted and fields[3] == "0A":  # local address, state LISTEN
+            inodes.add(f"socket:[{fields[9]}]")
+    try:
+        return any(os.readlink(fd) in inodes for fd in Path(f"/proc/{pid}/fd").iterdir())
+    except (FileNotFoundError, ProcessLookupError):
+        return False
 
 
 @dataclass
@@ -32,6 +51,7 @@ class LiveServer:
     env: dict[str, str]
     log: Path
     process: subprocess.Popen[bytes] | None = None
+    started_once: bool = False
 
     @property
     def url(self) -> str:
@@ -59,6 +79,22 @@ class LiveServer:
         ]
 
     def start(self) -> None:
+        """Start the process and wait until it answers. A port taken between ``free_port()`` and the
+        server's bind (another test, another session on the machine) is not a test failure: a first
+        start moves to another free port, a restart (which must keep its URL) waits for the port."""
+        for attempt in range(BIND_ATTEMPTS):
+            if self._start_once():
+                self.started_once = True
+                return
+            if not self.started_once:
+                self.port = free_port()
+                self.env["QA_PORT"] = str(self.port)
+            time.sleep(0.2 * (attempt + 1))
+        raise RuntimeError(f"port {self.port} stayed in use after {BIND_ATTEMPTS} attempts:\n" + self.log.read_text())
+
+    def _start_once(self) -> bool:
+        """True once the server answers; False when it exited because the port was taken."""
+        offset = self.log.stat().st_size if self.log.exists() else 0
         self.process = subprocess.Popen(
             self.command(),
             cwd=ROOT,
@@ -66,16 +102,29 @@ class LiveServer:
             stdout=self.log.open("ab"),
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + START_SECONDS
+        state = "no answer yet"
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                with self.log.open("rb") as log:
+                    log.seek(offset)
+                    output = log.read().decode(errors="replace")
+                if "address already in use" in output.lower():
+                    return False
                 raise RuntimeError("server exited:\n" + self.log.read_text())
             try:
-                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise RuntimeError("server did not start:\n" + self.log.read_text())
+                # Answering is not enough: the answer must come from our process, not from a server that
+                # took the port first (ours then exits with "address already in use").
+                status = httpx.get(self.url + "/healthz", timeout=2).status_code
+                state = f"/healthz answered {status}"
+                if status == 200:
+                    if listens(self.process.pid, self.port):
+                        return True
+                    state += f", but process {self.process.pid} does not hold port {self.port}"
+            except httpx.HTTPError as exc:
+                state = f"/healthz: {exc!r}"
+            time.sleep(0.1)
+        raise RuntimeError(f"server did not start in {START_SECONDS} s ({state}):\n" + self.log.read_text())
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -142,3 +191,23 @@ def login_cookies(server: LiveServer, username: str, password: str) -> str:
         )
         assert response.status_code in (200, 303), response.text
         return "; ".join(f"{name}={value}" for name, value in client.cookies.items())
+
+
+HANDSHAKE_REFUSED = 403  # a socket refused before it is accepted: the client gets this HTTP status, no close code
+
+
+async def refusal(url: str, headers: dict[str, str] | None = None, wait: float = 5) -> int:
+    """How the server refuses the socket at ``url``: the close code it sends, or the HTTP status of a refused
+    handshake. Fails when the socket is not refused: a message arrives first (something was sent to a
+    client that may not see it) or it stays open for ``wait`` seconds."""
+    try:
+        async with websockets.connect(url, additional_headers=headers or {}, open_timeout=wait) as ws:
+            message = await asyncio.wait_for(ws.recv(), timeout=wait)
+    except ConnectionClosed as exc:
+        assert exc.rcvd is not None, f"closed without a close frame: {exc!r}"
+        return exc.rcvd.code
+    except InvalidStatus as exc:
+        return exc.response.status_code
+    except TimeoutError as exc:
+        raise AssertionError(f"{url}: not refused, the socket stayed open") from exc
+    raise AssertionError(f"{url}: not refused, it sent {str(message)[:300]!r}")

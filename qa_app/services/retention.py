@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -253,10 +253,16 @@ class RetentionSchedule:
     seconds. Every worker may run it: a run only touches what is still due."""
 
     def __init__(
-        self, sessionmaker: async_sessionmaker[AsyncSession], *, interval: float = 6 * 3600, delay: float = 60
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        *,
+        interval: float = 6 * 3600,
+        delay: float = 60,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._sessionmaker = sessionmaker
         self.interval, self.delay = interval, delay
+        self.sleep = sleep  # the clock it waits on: a test sets a controllable one before the app starts
         self._task: asyncio.Task[None] | None = None
         self.last: RetentionReport | None = None
 
@@ -265,7 +271,7 @@ class RetentionSchedule:
             self._task = asyncio.create_task(self._run(), name="retention")
 
     async def _run(self) -> None:
-        await asyncio.sleep(self.delay)
+        await self.sleep(self.delay)
         while True:
             try:
                 async with self._sessionmaker() as db:
@@ -275,7 +281,7 @@ class RetentionSchedule:
                     logger.info("personal data past retention removed from %d submissions", self.last.purged)
             except Exception:  # a failed run is retried at the next interval
                 logger.exception("retention purge failed")
-            await asyncio.sleep(self.interval)
+            await self.sleep(self.interval)
 
     async def close(self) -> None:
         if self._task is not None:

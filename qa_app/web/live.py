@@ -525,15 +525,24 @@ def check_origin(socket: WebSocket[Any, Any, Any], *, required: bool) -> bool:
 
 
 async def refuse(socket: WebSocket[Any, Any, Any], code: int) -> None:
-    """Close the handshake with an application code (4401 login needed, 4403 forbidden/foreign origin)."""
+    """Close with an application code the client can read (4401 login needed, 4403 forbidden). Accepted
+    first: a handshake closed before it is accepted reaches the client as a bare HTTP 403 (code 1006 in a
+    browser, which the ws extension retries forever), never as 4401 or 4403. Nothing is sent before the close."""
+    await socket.accept()
     await socket.close(code=code)
+
+
+async def refuse_origin(socket: WebSocket[Any, Any, Any]) -> None:
+    """A foreign (or, where required, missing) Origin is refused at the handshake (HTTP 403): a page of
+    another site never holds an open socket, not even for the time of a close."""
+    await socket.close(code=4403)
 
 
 @websocket("/ws/workspace/{episode_id:int}", name="workspace_socket")
 async def workspace_socket(socket: WebSocket[Any, Any, Any], episode_id: FromPath[int]) -> None:
     """Live counters of the staff workspace; officers get only their department's."""
     if not check_origin(socket, required=True):
-        await refuse(socket, 4403)
+        await refuse_origin(socket)
         return
     user: User | None = socket.scope.get("user")
     if user is None:
@@ -572,7 +581,7 @@ async def moderation_socket(socket: WebSocket[Any, Any, Any], episode_id: FromPa
     """The live board: a snapshot of the counters and of the queue (with the client's filters) on every
     (re)connect, then cards and counters as other moderators act."""
     if not check_origin(socket, required=True):
-        await refuse(socket, 4403)
+        await refuse_origin(socket)
         return
     user: User | None = socket.scope.get("user")
     if user is None or user.role not in (Role.MODERATOR, Role.ADMIN):
@@ -625,7 +634,7 @@ async def moderation_socket(socket: WebSocket[Any, Any, Any], episode_id: FromPa
 async def department_socket(socket: WebSocket[Any, Any, Any]) -> None:
     """An officer's inbox, live: only their own department's channel (admins choose one)."""
     if not check_origin(socket, required=True):
-        await refuse(socket, 4403)
+        await refuse_origin(socket)
         return
     user: User | None = socket.scope.get("user")
     if user is None or user.role not in (Role.OFFICER, Role.ADMIN):
@@ -710,7 +719,7 @@ async def _serve_readonly(
 async def studio_socket(socket: WebSocket[Any, Any, Any], episode_id: FromPath[int], token: FromPath[str]) -> None:
     """The studio screen: signed link, no login; the current state first, then every change."""
     if not check_origin(socket, required=False):
-        await refuse(socket, 4403)
+        await refuse_origin(socket)
         return
     runtime = runtime_of(socket)
     environment: Environment = socket.app.template_engine.engine  # type: ignore[union-attr]
@@ -759,7 +768,7 @@ async def public_socket(socket: WebSocket[Any, Any, Any], episode_id: FromPath[i
     """The public board: anyone, read-only; what is on air now, then every change. Only for an episode
     the public board shows (not a draft): 4404 otherwise."""
     if not check_origin(socket, required=False):
-        await refuse(socket, 4403)
+        await refuse_origin(socket)
         return
     runtime = runtime_of(socket)
     try:
@@ -798,7 +807,7 @@ async def public_socket(socket: WebSocket[Any, Any, Any], episode_id: FromPath[i
 async def producer_socket(socket: WebSocket[Any, Any, Any], episode_id: FromPath[int]) -> None:
     """Producers see the rundown change when a colleague, a moderator or the control API acts."""
     if not check_origin(socket, required=True):
-        await refuse(socket, 4403)
+        await refuse_origin(socket)
         return
     user: User | None = socket.scope.get("user")
     if user is None or user.role not in (Role.PRODUCER, Role.ADMIN):

@@ -8,22 +8,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from collections.abc import AsyncIterator
 
 import httpx
 import uvicorn
 from litestar import Litestar
 
-from tests.live import free_port
-
 
 @contextlib.asynccontextmanager
 async def served(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client for ``app`` served on a free local port (the peer address is 127.0.0.1)."""
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", proxy_headers=False)
+    # Bound here and handed over: no other process can take the port between choosing and binding it.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    port = int(listener.getsockname()[1])
+    config = uvicorn.Config(app, log_level="warning", proxy_headers=False)
     server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
+    task = asyncio.create_task(server.serve(sockets=[listener]))
     try:
         async with asyncio.timeout(20):
             while not server.started:
@@ -36,6 +38,7 @@ async def served(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
     finally:
         server.should_exit = True
         await task
+        listener.close()
 
 
 async def login_form(client: httpx.AsyncClient) -> dict[str, str]:

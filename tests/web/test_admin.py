@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from typing import Any
 
 import pytest
@@ -45,6 +46,31 @@ async def test_create_edit_and_move_an_episode_through_its_life(
     assert episode is not None and episode.status is EpisodeStatus.DRAFT
     page = (await admin_client.get(f"/admin/episodes/{episode.id}")).text
     assert 'value="2026-12-12T20:00"' in page  # stored in UTC, shown in Asia/Ho_Chi_Minh
+    # Edit: every field changes, and the change is what the database and the page then hold.
+    response = await post_form(
+        admin_client,
+        f"/admin/episodes/{episode.id}",
+        {
+            "title": "Chống ngập mùa mưa",
+            "slug": "chong-ngap-mua-mua",
+            "theme": "Thoát nước",
+            "air_start": "2026-12-19T19:30",
+            "air_end": "2026-12-19T20:45",
+            "answer_deadline_days": "12",
+            "department_ids": [str(departments[0].id)],
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 303 and response.headers["location"] == f"/admin/episodes/{episode.id}?saved=1"
+    await db.refresh(episode)
+    assert (episode.title, episode.slug, episode.theme) == ("Chống ngập mùa mưa", "chong-ngap-mua-mua", "Thoát nước")
+    assert episode.answer_deadline_days == 12
+    await db.refresh(episode, ["departments"])
+    assert [d.id for d in episode.departments] == [departments[0].id]
+    page = (await admin_client.get(f"/admin/episodes/{episode.id}")).text
+    assert 'value="2026-12-19T19:30"' in page and 'value="2026-12-19T20:45"' in page
+    assert 'value="2026-12-12T20:00"' not in page
+    assert "2026-12-19 12:30" in str(episode.air_start)  # 19:30 in Ho Chi Minh City is 12:30 UTC
     for status in ("open", "live", "closed", "archived"):
         response = await post_form(admin_client, f"/admin/episodes/{episode.id}/status", {"status": status})
         assert response.status_code == 200
@@ -53,7 +79,7 @@ async def test_create_edit_and_move_an_episode_through_its_life(
     response = await post_form(admin_client, f"/admin/episodes/{episode.id}/status", {"status": "open"})
     assert response.status_code == 409
     actions = [e.action for e in await db.scalars(select(AuditEvent).where(AuditEvent.entity_type == "episode"))]
-    assert actions.count("episode.status") == 4 and "episode.create" in actions
+    assert actions.count("episode.status") == 4 and "episode.create" in actions and "episode.update" in actions
 
 
 async def test_episode_validation_keeps_input(admin_client: AsyncTestClient[Litestar]) -> None:
@@ -121,21 +147,59 @@ async def test_department_edit(admin_client: AsyncTestClient[Litestar], db: Any)
     assert department.name == "Sở Y tế TP.HCM" and department.keywords == ["bệnh viện", "BHYT"]
 
 
-async def test_users_create_deactivate_reset(admin_client: AsyncTestClient[Litestar], db: Any) -> None:
+def shown_password(page: str) -> str:
+    """The password a notice shows once (four groups of four, as generate_password makes them)."""
+    found = re.findall(r"\(chỉ hiển thị một lần\): ([a-z2-9]{4}(?:-[a-z2-9]{4}){3})", page)
+    assert len(found) == 1, page
+    return found[0]
+
+
+async def test_users_create_deactivate_reactivate_reset(
+    admin_client: AsyncTestClient[Litestar], app: Litestar, db: Any
+) -> None:
     response = await post_form(
         admin_client,
         "/admin/users",
         {"username": "canbo.yte", "display_name": "Cán bộ Y tế", "role": "officer", "department": "so-y-te"},
     )
     assert response.status_code == 200 and "canbo.yte" in response.text
+    first = shown_password(response.text)
     refused = await post_form(admin_client, "/admin/users", {"username": "x", "role": "officer"})
     assert refused.status_code == 422
     user = await db.scalar(select(User).where(User.username == "canbo.yte"))
-    await post_form(admin_client, f"/admin/users/{user.id}/deactivate")
-    await db.refresh(user)
-    assert not user.active
-    response = await post_form(admin_client, f"/admin/users/{user.id}/reset-password")
-    assert response.status_code == 200
+
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as officer:
+        assert (await login(officer, "canbo.yte", first)).status_code == 303
+        assert (await officer.get("/department", follow_redirects=False)).status_code == 200
+
+        # Deactivated: the open session ends and the password no longer opens one.
+        await post_form(admin_client, f"/admin/users/{user.id}/deactivate")
+        await db.refresh(user)
+        assert not user.active
+        assert (await officer.get("/department", follow_redirects=False)).status_code == 303
+        assert (await login(officer, "canbo.yte", first)).status_code == 422  # the form again, with an error
+
+        # Re-activated: the same password works again.
+        response = await post_form(admin_client, f"/admin/users/{user.id}/activate")
+        assert response.status_code == 200
+        await db.refresh(user)
+        assert user.active
+        assert (await login(officer, "canbo.yte", first)).status_code == 303
+        assert (await officer.get("/department", follow_redirects=False)).status_code == 200
+
+        # Reset: the session opened with the old password ends; the old one fails, the new one works.
+        response = await post_form(admin_client, f"/admin/users/{user.id}/reset-password")
+        assert response.status_code == 200
+        second = shown_password(response.text)
+        assert second != first
+        assert (await officer.get("/department", follow_redirects=False)).status_code == 303
+        assert (await login(officer, "canbo.yte", first)).status_code == 422
+        assert (await officer.get("/department", follow_redirects=False)).status_code == 303
+        assert (await login(officer, "canbo.yte", second)).status_code == 303
+        assert (await officer.get("/department", follow_redirects=False)).status_code == 200
+
+    actions = [e.action for e in await db.scalars(select(AuditEvent).where(AuditEvent.entity_id == user.id))]
+    assert {"user.deactivate", "user.activate", "user.reset_password"} <= set(actions), actions
     admin = await db.scalar(select(User).where(User.username == "admin"))
     refused = await post_form(admin_client, f"/admin/users/{admin.id}/deactivate")
     assert refused.status_code == 422
@@ -241,3 +305,49 @@ async def test_a_citizens_request_search_export_erase(admin_client: AsyncTestCli
         str(e.after) for e in await db.scalars(select(AuditEvent).where(AuditEvent.action.like("personal_data.%")))
     )
     assert "0912345678" not in audit_text  # the audit says who by fingerprint only
+
+
+async def test_holidays_screen_moves_written_answer_deadlines(admin_client: AsyncTestClient[Litestar], db: Any) -> None:
+    from datetime import UTC, date, datetime
+
+    from qa_app.events import RecordingPublisher
+    from qa_app.services import intake
+    from qa_app.services import moderation_actions as actions
+    from qa_app.services.engines import ModerationEngines
+    from tests.factories import make_episode
+
+    episode = await make_episode(db, slug="ky-nghi-le")
+    episode.air_start = datetime(2030, 1, 7, 13, 0, tzinfo=UTC)  # Monday 7 January 2030, 20:00 in the city
+    episode.answer_deadline_days = 3
+    await db.commit()
+    moderator = await db.scalar(select(User).where(User.username == "moderator"))
+    ctx = actions.ActionContext(db=db, actor=moderator, publisher=RecordingPublisher(), engines=ModerationEngines())
+
+    async def routed_due(text: str) -> date:
+        form = intake.SubmissionForm(text=text)
+        asked = await intake.submit(db, ctx.engines, ctx.publisher, episode, form)
+        question = await actions.route(ctx, asked.question_id, "so-xay-dung")
+        return question.due_date
+
+    # Mon 7 + 3 working days = Thu 10.
+    assert await routed_due("Xin hỏi tiến độ xây cầu Thủ Thiêm 4 đến đâu rồi, bao giờ thông xe?") == date(2030, 1, 10)
+
+    holiday = {"day": "2030-01-09", "name": "Ngày nghỉ kiểm thử"}
+    response = await post_form(admin_client, "/admin/holidays", holiday, follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/admin/holidays"
+    page = (await admin_client.get("/admin/holidays")).text
+    assert "Ngày nghỉ kiểm thử" in page and 'action="/admin/holidays/2030-01-09/delete"' in page
+    again = await post_form(admin_client, "/admin/holidays", {"day": "2030-01-09", "name": "Lần nữa"})
+    assert again.status_code == 422 and 'id="day-error"' in again.text
+    unnamed = await post_form(admin_client, "/admin/holidays", {"day": "2030-01-14", "name": " "})
+    assert unnamed.status_code == 422 and 'id="name-error"' in unnamed.text
+    # Wednesday 9 is skipped now: Tue 8, Thu 10, Fri 11.
+    assert await routed_due("Đề nghị cho biết lịch nạo vét kênh Nhiêu Lộc năm nay thế nào?") == date(2030, 1, 11)
+
+    response = await post_form(admin_client, "/admin/holidays/2030-01-09/delete", follow_redirects=False)
+    assert response.status_code == 303
+    assert "Ngày nghỉ kiểm thử" not in (await admin_client.get("/admin/holidays")).text
+    assert await routed_due("Bao giờ phường lắp thêm đèn chiếu sáng cho hẻm 45 Trần Hưng Đạo?") == date(2030, 1, 10)
+    assert (await post_form(admin_client, "/admin/holidays/2030-01-09/delete")).status_code == 404
+    actions_logged = [e.action for e in await db.scalars(select(AuditEvent).where(AuditEvent.entity_type == "holiday"))]
+    assert actions_logged == ["holiday.add", "holiday.delete"]

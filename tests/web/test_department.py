@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -207,3 +208,87 @@ async def test_due_date_skips_weekends_and_holidays(db: Any, routed: dict[str, A
     await db.commit()
     # ... skips Thu 31/12 and Fri 1/1, then the weekend, to Monday 4/1/2027.
     assert await actions.due_date_for(db, episode, date(2026, 12, 28)) == date(2027, 1, 4)
+
+
+async def test_overdue_and_due_soon_views_and_a_late_answer(client: AsyncTestClient[Litestar], db: Any) -> None:
+    from datetime import timedelta
+
+    from qa_app.timeutil import to_local, utcnow
+
+    staff = await make_staff(db)
+    episode = await make_episode(db, title="Kỳ hạn trả lời", slug="ky-han")
+    engines = ModerationEngines()
+    ctx = actions.ActionContext(db=db, actor=staff["moderator"], publisher=RecordingPublisher(), engines=engines)
+    today = to_local(utcnow()).date()
+    texts = {
+        "late": "Xin hỏi bao giờ cấp phép sửa chữa nhà cũ ở hẻm 15 Bùi Viện, hồ sơ nộp đã ba tháng?",
+        "soon": "Chung cư 24 Nguyễn Thái Học có nằm trong diện cải tạo, xây dựng lại năm nay không?",
+        "later": "Đề nghị Sở cho biết quy định lát đá vỉa hè trước nhà dân trên tuyến đường Lê Lai?",
+    }
+    due = {"late": today - timedelta(days=3), "soon": today, "later": today + timedelta(days=30)}
+    ids: dict[str, int] = {}
+    for key, text in texts.items():
+        asked = await intake.submit(db, engines, ctx.publisher, episode, intake.SubmissionForm(text=text))
+        question = await actions.route(ctx, asked.question_id, "so-xay-dung")
+        question.due_date = due[key]
+        ids[key] = asked.question_id
+    await db.commit()
+
+    def rows(page: str) -> dict[int, str]:
+        """Inbox rows: question id -> deadline class."""
+        return {int(q): state for q, state in re.findall(r'<tr id="inbox-row-(\d+)" class="due-(\w*)"', page)}
+
+    await login(client, "officer_a")
+    inbox = (await client.get("/department")).text
+    assert rows(inbox) == {ids["late"]: "overdue", ids["soon"]: "soon", ids["later"]: "ok"}
+    assert re.search(r'class="counter counter-overdue"[^>]*>[^<]*<strong>1</strong>', inbox), inbox
+    assert rows((await client.get("/department?due=overdue")).text) == {ids["late"]: "overdue"}
+    assert rows((await client.get("/department?due=soon")).text) == {ids["soon"]: "soon"}
+
+    # Answered after the due date: published late; the accountability figures count it so.
+    for key in ("late", "later"):
+        sent = await post_form(
+            client,
+            f"/department/questions/{ids[key]}/submit",
+            {"body": GOOD, "official_name": "Nguyễn Văn Hùng", "official_title": "Giám đốc Sở Xây dựng"},
+            follow_redirects=False,
+        )
+        assert sent.status_code == 303, sent.text
+    await post_form(client, "/logout")
+    await login(client, "moderator")
+    for key in ("late", "later"):
+        answer = await db.scalar(select(Answer).where(Answer.question_id == ids[key]))
+        await post_form(client, f"/moderation/answers/{answer.id}/review", {"decision": "approve"})
+        published = await post_form(client, f"/moderation/questions/{ids[key]}/publish", follow_redirects=False)
+        assert published.status_code == 303
+    db.expire_all()
+    on_time = {key: (await db.get(Question, ids[key])).on_time for key in ("late", "later")}
+    assert on_time == {"late": False, "later": True}
+    figures = (await client.get("/giai-trinh/ky-han/so-xay-dung")).text
+    rate = re.search(r'data-figure="on_time_rate">([^<]*)<', figures)
+    assert rate is not None and "50" in rate.group(1), figures
+
+
+async def test_the_answer_check_endpoint_warns_while_writing_and_saves_nothing(
+    client: AsyncTestClient[Litestar], routed: dict[str, Any], db: Any
+) -> None:
+    question_id = routed["build"]
+    await login(client, "officer_a")
+    url = f"/department/questions/{question_id}/check"
+    headers = {"HX-Request": "true"}
+    good = await post_form(client, url, {"body": GOOD}, headers=headers)
+    assert good.status_code == 200 and good.text.strip().startswith('<div id="match-check">')
+    assert "✓" in good.text and "notice-warn" not in good.text
+    polite = "Cảm ơn ông bà đã quan tâm, chúng tôi sẽ xem xét."
+    off_topic = await post_form(client, url, {"body": polite}, headers=headers)
+    assert off_topic.status_code == 200 and "notice-warn" in off_topic.text and "✓" not in off_topic.text
+    missing = re.search(r"</strong>\s*[^<]*:\s*([^<]+)</p>", off_topic.text)
+    assert missing is not None and {"giấy", "phép", "xây", "dựng"} <= {
+        term.strip() for term in missing.group(1).split(",")
+    }, off_topic.text
+    empty = await post_form(client, url, {"body": "   "}, headers=headers)
+    assert empty.status_code == 200 and "notice-warn" not in empty.text and "✓" not in empty.text
+    # Another department's question is not this officer's to check.
+    other = await post_form(client, f"/department/questions/{routed['health']}/check", {"body": GOOD})
+    assert other.status_code == 404 and "match-check" not in other.text  # as if it did not exist
+    assert await db.scalar(select(Answer).where(Answer.question_id == question_id)) is None  # nothing saved

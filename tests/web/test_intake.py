@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import replace
+from html.parser import HTMLParser
 from typing import Any
 
 import pytest
@@ -225,6 +226,31 @@ XSS = [
 ]
 
 
+class _Collect(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.elements: list[tuple[str, list[tuple[str, str | None]]]] = []
+        self.text: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.elements.append((tag, attrs))
+
+
+def _parsed(page: str) -> _Collect:
+    """Every start tag of ``page`` with its attributes, and its text, as a browser's parser sees them."""
+    parser = _Collect()
+    parser.feed(page)
+    return parser
+
+
+def _visible_words(payload: str) -> set[str]:
+    """The words of a payload that must show on the page as text (markup-like ones may be cut)."""
+    return {w for w in payload.split() if w.startswith(("javascript:", "hx-get"))}
+
+
 @pytest.mark.parametrize("payload", XSS)
 async def test_xss_payloads_are_escaped_everywhere(
     client: AsyncTestClient[Litestar], episode: Episode, db: Any, payload: str
@@ -240,8 +266,15 @@ async def test_xss_payloads_are_escaped_everywhere(
     ]
     if "{{7*7}}" in payload:
         assert "{{7*7}}" in pages[0]  # shown as typed on the status page
+    # The payload reached the status page, as text: the checks below look at a page that holds it.
+    assert _visible_words(payload) <= set(" ".join(_parsed(pages[0]).text).split()), payload
     for page in pages:
         assert "<script>alert" not in page and "<img src=x onerror" not in page and "<svg onload" not in page
+        for tag, attrs in _parsed(page).elements:
+            for name, value in attrs:
+                assert not name.startswith("on"), (tag, name, value)  # no inline handler at all (CSP forbids them)
+                assert not (value or "").strip().lower().startswith("javascript:"), (tag, name, value)
+                assert (value or "") != "/admin", (tag, name)  # no hx-get (or href) made of the payload
         if "{{7*7}}" in payload:
             # Not evaluated as a template: the braces come back as typed, never "49".
             assert "49 ${" not in page and "49 hỏi" not in page

@@ -96,3 +96,49 @@ def test_qa_app_run_sends_no_server_banner_in_production(settings: Settings, tmp
             process.kill()
             process.wait()
         log.close()
+
+
+def _set_cookies(response: Any) -> dict[str, str]:
+    """Set-Cookie headers by cookie name (the whole header, attributes included)."""
+    return {header.split("=", 1)[0]: header for header in response.headers.get_list("set-cookie")}
+
+
+def _attributes(header: str) -> set[str]:
+    return {part.strip().split("=", 1)[0].lower() for part in header.split(";")[1:]}
+
+
+async def test_production_cookies_are_secure_and_http_only(production: AsyncTestClient[Litestar], db: Any) -> None:
+    from tests.factories import TEST_PASSWORD, make_staff
+
+    await make_staff(db)
+    form = await production.get("/login")
+    csrf = _set_cookies(form)["qa_csrf"]
+    assert "secure" in _attributes(csrf), csrf
+    response = await production.post(
+        "/login",
+        data={"username": "moderator", "password": TEST_PASSWORD, "_csrf_token": production.cookies.get("qa_csrf")},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    cookies = _set_cookies(response)
+    session = [header for name, header in cookies.items() if name.startswith("qa_session")]
+    device = [header for name, header in cookies.items() if name.startswith("qa_device")]
+    assert session and device, cookies
+    for header in session + device:
+        assert {"secure", "httponly"} <= _attributes(header), header
+
+
+async def test_cookies_outside_production_are_not_secure(client: AsyncTestClient[Litestar], db: Any) -> None:
+    """The other side of the check above: over plain http (development, tests) a Secure cookie would be lost."""
+    from tests.factories import TEST_PASSWORD, make_staff
+
+    await make_staff(db)
+    form = await client.get("/login")
+    assert "secure" not in _attributes(_set_cookies(form)["qa_csrf"])
+    response = await client.post(
+        "/login",
+        data={"username": "moderator", "password": TEST_PASSWORD, "_csrf_token": client.cookies.get("qa_csrf")},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    assert not any("secure" in _attributes(header) for header in _set_cookies(response).values())
