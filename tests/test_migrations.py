@@ -163,3 +163,26 @@ def test_idempotency_scope_migration_keeps_rows_and_references(empty_database: s
     upgrade(url)
     assert asyncio.run(scopes()) == [("call-1001", f"user:{operator_id}"), ("web-1", "")]
     assert _schema_diff(url) == []
+
+
+def test_demo_air_time_migration_moves_the_local_digits_to_utc(tmp_path: Any) -> None:
+    import sqlite3
+
+    path = tmp_path / "old-demo.sqlite3"
+    upgrade(f"sqlite+aiosqlite:///{path}", "0006")
+    columns = "slug, title, theme, description, status, answer_deadline_days, filler_phrases, studio_link_version"
+    with sqlite3.connect(path) as connection:
+        for slug, start in (("trach-nhiem-cong-vu-cai-cach-tthc", "20:00"), ("ky-khac", "20:00")):
+            connection.execute(
+                f"INSERT INTO episode ({columns}, air_start, air_end, created_at, updated_at) "  # noqa: S608
+                "VALUES (?, 't', '', '', 'open', 10, '[]', 1, ?, ?, '2026-11-29 01:00:00.000000', "
+                "'2026-11-29 01:00:00.000000')",
+                (slug, f"2026-12-05 {start}:00.000000", "2026-12-05 21:00:00.000000"),
+            )
+    upgrade(f"sqlite+aiosqlite:///{path}")
+    with sqlite3.connect(path) as connection:
+        rows = dict(connection.execute("SELECT slug, air_start || ' ' || air_end FROM episode").fetchall())
+    assert rows == {
+        "trach-nhiem-cong-vu-cai-cach-tthc": "2026-12-05 13:00:00.000000 2026-12-05 14:00:00.000000",
+        "ky-khac": "2026-12-05 20:00:00.000000 2026-12-05 21:00:00.000000",
+    }
