@@ -324,6 +324,8 @@ class Question(Base):
     route_suggestions: Mapped[list[Any]] = mapped_column(default=list)
     reject_reason: Mapped[RejectReason | None] = mapped_column(_str_enum(RejectReason, 24))
     reject_note: Mapped[str | None] = mapped_column(Text)
+    # What the moderator told the department when routing (the latest note given; migration 0008).
+    routing_note: Mapped[str | None] = mapped_column(Text)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("question.id"))
     answered_by_official: Mapped[str | None] = mapped_column(String(255))
     on_time: Mapped[bool | None]
