@@ -7,7 +7,7 @@ migrations and these models agree.
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -23,6 +23,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
     func,
 )
@@ -45,10 +46,32 @@ BigId = BigInteger().with_variant(Integer(), "sqlite")
 MAX_INT = 2**31 - 1
 
 
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A point in time: stored as UTC, always read back tz-aware in UTC, on every database.
+
+    SQLite keeps no offset: without this a local time (20:00 in Ho Chi Minh City) was written as its
+    wall-clock digits and read back as 20:00 UTC. A naive value is taken to be UTC already.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     # SQLAlchemy reads this class attribute; it is never mutated.
-    type_annotation_map = {datetime: DateTime(timezone=True), dict[str, Any]: JSON, list[Any]: JSON}  # noqa: RUF012
+    type_annotation_map = {datetime: UtcDateTime(), dict[str, Any]: JSON, list[Any]: JSON}  # noqa: RUF012
 
 
 class Role(enum.StrEnum):
@@ -301,6 +324,8 @@ class Question(Base):
     route_suggestions: Mapped[list[Any]] = mapped_column(default=list)
     reject_reason: Mapped[RejectReason | None] = mapped_column(_str_enum(RejectReason, 24))
     reject_note: Mapped[str | None] = mapped_column(Text)
+    # What the moderator told the department when routing (the latest note given; migration 0008).
+    routing_note: Mapped[str | None] = mapped_column(Text)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("question.id"))
     answered_by_official: Mapped[str | None] = mapped_column(String(255))
     on_time: Mapped[bool | None]

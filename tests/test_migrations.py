@@ -163,3 +163,57 @@ def test_idempotency_scope_migration_keeps_rows_and_references(empty_database: s
     upgrade(url)
     assert asyncio.run(scopes()) == [("call-1001", f"user:{operator_id}"), ("web-1", "")]
     assert _schema_diff(url) == []
+
+
+def test_demo_air_time_migration_moves_the_local_digits_to_utc(tmp_path: Any) -> None:
+    import sqlite3
+
+    path = tmp_path / "old-demo.sqlite3"
+    upgrade(f"sqlite+aiosqlite:///{path}", "0006")
+    columns = "slug, title, theme, description, status, answer_deadline_days, filler_phrases, studio_link_version"
+    with sqlite3.connect(path) as connection:
+        for slug, start in (("trach-nhiem-cong-vu-cai-cach-tthc", "20:00"), ("ky-khac", "20:00")):
+            connection.execute(
+                f"INSERT INTO episode ({columns}, air_start, air_end, created_at, updated_at) "  # noqa: S608
+                "VALUES (?, 't', '', '', 'open', 10, '[]', 1, ?, ?, '2026-11-29 01:00:00.000000', "
+                "'2026-11-29 01:00:00.000000')",
+                (slug, f"2026-12-05 {start}:00.000000", "2026-12-05 21:00:00.000000"),
+            )
+    upgrade(f"sqlite+aiosqlite:///{path}")
+    with sqlite3.connect(path) as connection:
+        rows = dict(connection.execute("SELECT slug, air_start || ' ' || air_end FROM episode").fetchall())
+    assert rows == {
+        "trach-nhiem-cong-vu-cai-cach-tthc": "2026-12-05 13:00:00.000000 2026-12-05 14:00:00.000000",
+        "ky-khac": "2026-12-05 20:00:00.000000 2026-12-05 21:00:00.000000",
+    }
+
+
+def test_routing_note_migration_takes_the_latest_note_from_the_audit(tmp_path: Any) -> None:
+    import sqlite3
+
+    path = tmp_path / "notes.sqlite3"
+    upgrade(f"sqlite+aiosqlite:///{path}", "0007")
+    stamp = "2026-11-29 01:00:00.000000"
+    with sqlite3.connect(path) as connection:
+        connection.execute(
+            "INSERT INTO episode (slug, title, theme, description, status, answer_deadline_days, filler_phrases, "
+            "studio_link_version, created_at, updated_at) VALUES ('k', 't', '', '', 'open', 10, '[]', 1, ?, ?)",
+            (stamp, stamp),
+        )
+        for _ in range(2):
+            connection.execute(
+                "INSERT INTO question (episode_id, public_text, search_text, status, priority, submission_count, "
+                "duplicate_suggestions, route_suggestions, version, created_at, updated_at) "
+                "VALUES (1, 'q', 'q', 'routed', 0, 1, '[]', '[]', 1, ?, ?)",
+                (stamp, stamp),
+            )
+        for entity, note in ((1, "cũ"), (1, "mới nhất"), (1, None), (2, None)):
+            connection.execute(
+                "INSERT INTO audit_event (actor_label, action, entity_type, entity_id, note, at) "
+                "VALUES ('bientap1', 'question.route', 'question', ?, ?, ?)",
+                (entity, note, stamp),
+            )
+    upgrade(f"sqlite+aiosqlite:///{path}")
+    with sqlite3.connect(path) as connection:
+        notes = dict(connection.execute("SELECT id, routing_note FROM question").fetchall())
+    assert notes == {1: "mới nhất", 2: None}

@@ -6,6 +6,7 @@ an officer cannot even learn that another department's question exists.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -14,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from moderation import match_check
+from moderation import fold, match_check
 from qa_app.events import Publisher, QuestionChanged
 from qa_app.i18n import gettext as _
 from qa_app.models import (
@@ -22,6 +23,7 @@ from qa_app.models import (
     AnswerStatus,
     Commitment,
     Department,
+    EpisodeOfficial,
     MessageKind,
     Question,
     QuestionStatus,
@@ -56,6 +58,7 @@ class AnswerForm:
     official_name: str = ""
     official_title: str = ""
     commitments: tuple[CommitmentLine, ...] = ()
+    official_id: int | None = None  # one of the episode's officials, chosen from the list
 
 
 @dataclass(frozen=True)
@@ -104,7 +107,7 @@ def _validate(form: AnswerForm, *, for_submit: bool) -> tuple[str, list[Commitme
         errors["body"] = _("The answer is too long (at most 20,000 characters).")
     if for_submit and len(body) < 20:
         errors["body"] = _("Write the answer before submitting it (at least 20 characters).")
-    if for_submit and not form.official_name.strip():
+    if for_submit and not form.official_name.strip() and form.official_id is None:
         errors["official_name"] = _("Name the official who gives this answer.")
     commitments = [c for c in form.commitments if c.what.strip()][:MAX_COMMITMENTS]
     if any(len(c.what) > 1000 for c in commitments):
@@ -114,12 +117,75 @@ def _validate(form: AnswerForm, *, for_submit: bool) -> tuple[str, list[Commitme
     return body, commitments
 
 
+async def officials_for(db: AsyncSession, question: Question) -> list[EpisodeOfficial]:
+    """The episode's officials a department may name as answering: its own, and those an admin tied to no
+    department. Another department's leader is never offered."""
+    return list(
+        await db.scalars(
+            select(EpisodeOfficial)
+            .where(
+                EpisodeOfficial.episode_id == question.episode_id,
+                (EpisodeOfficial.department_id == question.department_id) | EpisodeOfficial.department_id.is_(None),
+            )
+            .order_by(EpisodeOfficial.id)
+        )
+    )
+
+
+def _words(text: str) -> str:
+    return " " + " ".join(re.findall(r"\w+", fold(text))) + " "
+
+
+async def _official(db: AsyncSession, question: Question, form: AnswerForm, *, strict: bool) -> tuple[str, str]:
+    """Who answers: an official chosen from the list (name and title from it) or a name typed by hand.
+
+    ``strict`` (on submit): an official of another department is refused, chosen or typed, with a message
+    saying whose official that is; a typed name that is none of the episode's officials is accepted.
+    """
+    officials = list(await db.scalars(select(EpisodeOfficial).where(EpisodeOfficial.episode_id == question.episode_id)))
+    own_department = question.department.name if question.department else ""
+
+    def refuse(official: EpisodeOfficial) -> InvalidInput:
+        department = official.department.name if official.department else ""
+        return InvalidInput(
+            {
+                "official_name": _(
+                    "%(name)s is an official of %(department)s, not of %(own)s. Choose one of your department's "
+                    "officials or type the name of the person who gives the answer."
+                )
+                % {"name": official.name, "department": department, "own": own_department}
+            }
+        )
+
+    def foreign(official: EpisodeOfficial) -> bool:
+        return official.department_id is not None and official.department_id != question.department_id
+
+    if form.official_id is not None and not form.official_name.strip():
+        chosen = next((o for o in officials if o.id == form.official_id), None)
+        if chosen is None:
+            if strict:
+                raise InvalidInput({"official_name": _("Choose an official from the list or type the name.")})
+            return "", ""
+        if strict and foreign(chosen):
+            raise refuse(chosen)
+        return chosen.name, chosen.title
+    name, title = form.official_name.strip(), form.official_title.strip()
+    if strict and name:
+        typed = _words(name)
+        own = [o for o in officials if not foreign(o) and _words(o.name).strip() and _words(o.name) in typed]
+        others = [o for o in officials if foreign(o) and _words(o.name).strip() and _words(o.name) in typed]
+        if others and not own:
+            raise refuse(others[0])
+    return name, title
+
+
 async def save_draft(ctx: Ctx, question_id: int, form: AnswerForm, *, expected_version: int | None = None) -> Answer:
     """Create or update the department's draft (also the autosave); never changes the question's status."""
     question = await question_for(ctx.db, ctx.actor, question_id)
     if question.status not in ANSWERABLE:
         raise Conflict(_("This question no longer takes an answer from the department."))
     body, commitments = _validate(form, for_submit=False)
+    official_name, official_title = await _official(ctx.db, question, form, strict=False)
     answer = await current_answer(ctx.db, question)
     if answer is not None and answer.status not in EDITABLE_ANSWER:
         raise Conflict(_("The answer was already submitted; wait for the review."))
@@ -131,8 +197,8 @@ async def save_draft(ctx: Ctx, question_id: int, form: AnswerForm, *, expected_v
         ctx.db.add(answer)
     answer.author_id = ctx.actor.id
     answer.body = body
-    answer.official_name = form.official_name.strip()[:128]
-    answer.official_title = form.official_title.strip()[:255]
+    answer.official_name = official_name[:128]
+    answer.official_title = official_title[:255]
     answer.match_check = check(question, body) if body else None
     answer.commitments = [Commitment(what=c.what.strip(), due_date=c.due) for c in commitments]
     await ctx.db.commit()
@@ -142,6 +208,7 @@ async def save_draft(ctx: Ctx, question_id: int, form: AnswerForm, *, expected_v
 async def submit_answer(ctx: Ctx, question_id: int, form: AnswerForm, *, expected_version: int | None = None) -> Answer:
     """Save and send the answer for the moderators' review (question → answer in review)."""
     _validate(form, for_submit=True)
+    await _official(ctx.db, await question_for(ctx.db, ctx.actor, question_id), form, strict=True)
     answer = await save_draft(ctx, question_id, form, expected_version=expected_version)
     question = await question_for(ctx.db, ctx.actor, question_id)
     before = {"answer": answer.status.value, "question": question.status.value}

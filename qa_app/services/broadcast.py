@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from moderation import fold
 from qa_app.models import Answer, AnswerStatus, Department, Episode, Question, QuestionStatus, RundownItem
 from qa_app.security import sign
+from qa_app.services.citizen_status import asker_names, public_answer_text
 from qa_app.services.wording import citizen_wording
 from qa_app.timeutil import utcnow
 
@@ -82,7 +83,9 @@ async def _answers(db: AsyncSession, question_ids: list[int]) -> dict[int, Answe
     return found
 
 
-def _public(question: Question, answer: Answer | None, *, with_answer: bool) -> PublicQuestion:
+def _public(
+    question: Question, answer: Answer | None, *, with_answer: bool, names: list[str] | None = None
+) -> PublicQuestion:
     department = question.department
     commitments: tuple[tuple[str, str], ...] = ()
     if with_answer and answer is not None:
@@ -95,7 +98,7 @@ def _public(question: Question, answer: Answer | None, *, with_answer: bool) -> 
         citizens=question.submission_count,
         status=question.status.value,
         official=_official_for(question, answer),
-        answer=answer.body if with_answer and answer is not None else None,
+        answer=public_answer_text(answer.body, names or []) if with_answer and answer is not None else None,
         answered_at=question.answered_at,
         commitments=commitments,
     )
@@ -172,7 +175,8 @@ async def published_answers(
         for qid, a in (await _answers(db, [q.id for q in questions])).items()
         if a.status is AnswerStatus.PUBLISHED or questions_by_id(questions)[qid].status is S.ANSWERED_ON_AIR
     }
-    return [_public(q, answers.get(q.id), with_answer=True) for q in questions], total
+    names = await asker_names(db, answers)
+    return [_public(q, answers.get(q.id), with_answer=True, names=names.get(q.id)) for q in questions], total
 
 
 _SEARCH_CANDIDATES = 2000

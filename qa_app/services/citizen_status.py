@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from moderation.addressed import mask_addressees
 from qa_app.i18n import N_
 from qa_app.models import Answer, AnswerStatus, Commitment, Department, Episode, Question, QuestionStatus, Submission
 from qa_app.services.tracking import normalize_tracking_code
-from qa_app.services.wording import citizen_wording
+from qa_app.services.wording import citizen_wording, guarded
 
 S = QuestionStatus
 # Message ids of the plain-language status; the template translates them.
@@ -63,6 +66,10 @@ class CitizenStatus:
     step: int
     answer: PublishedAnswer | None
     submission_count: int
+    # The citizen's own words, masked as an unreviewed public text is (the tracking page may be read by
+    # whoever holds the code); and whether the question they follow is a group of several.
+    own_text: str
+    grouped: bool
 
 
 async def lookup(db: AsyncSession, code: str) -> CitizenStatus | None:
@@ -81,6 +88,7 @@ async def lookup(db: AsyncSession, code: str) -> CitizenStatus | None:
     assert episode is not None
     answer = await published_answer(db, question)
     department = question.department
+    grouped = question.submission_count > 1 or submission.original_question_id not in (None, question.id)
     return CitizenStatus(
         tracking_code=submission.tracking_code,
         episode=episode,
@@ -94,7 +102,31 @@ async def lookup(db: AsyncSession, code: str) -> CitizenStatus | None:
         step=STEP.get(question.status, 1),
         answer=answer,
         submission_count=question.submission_count,
+        own_text=guarded(submission.raw_text),
+        grouped=grouped,
     )
+
+
+async def asker_names(db: AsyncSession, question_ids: Iterable[int]) -> dict[int, list[str]]:
+    """The names the askers of each question gave (grouped questions: every asker's)."""
+    ids = list(question_ids)
+    names: dict[int, list[str]] = defaultdict(list)
+    if not ids:
+        return names
+    rows = await db.execute(
+        select(Submission.question_id, Submission.name).where(
+            Submission.question_id.in_(ids), Submission.name.is_not(None)
+        )
+    )
+    for question_id, name in rows:
+        if question_id is not None and name:
+            names[question_id].append(name)
+    return names
+
+
+def public_answer_text(body: str, names: Iterable[str]) -> str:
+    """An answer as the public and every asker may read it: no asker's name, no greeted name."""
+    return mask_addressees(body, names)
 
 
 async def published_answer(db: AsyncSession, question: Question) -> PublishedAnswer | None:
@@ -112,8 +144,9 @@ async def published_answer(db: AsyncSession, question: Question) -> PublishedAns
         return None
     department = await db.get(Department, answer.department_id)
     commitments: list[Commitment] = list(answer.commitments)
+    names = (await asker_names(db, [question.id]))[question.id]
     return PublishedAnswer(
-        body=answer.body,
+        body=public_answer_text(answer.body, names),
         official_name=answer.official_name,
         official_title=answer.official_title,
         department_name=department.name if department else "",

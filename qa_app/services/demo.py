@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -100,13 +100,24 @@ class SeedReport:
     users_created: list[tuple[str, str, str]] = field(default_factory=list)  # (username, role, password)
 
 
+@dataclass(frozen=True)
+class _Timeline:
+    """The span from a question's arrival to the moment of seeding: its later steps are fractions of it."""
+
+    start: datetime
+    end: datetime
+
+    def at(self, fraction: float) -> datetime:
+        return self.start + (self.end - self.start) * fraction
+
+
 def _next_broadcast(now: datetime, tz: str) -> datetime:
     """Next Saturday 20:00 local time, at least three days away (so the episode is open for questions)."""
     local = now.astimezone(ZoneInfo(tz))
     day = local.date() + timedelta(days=3)
     while day.weekday() != 5:
         day += timedelta(days=1)
-    return datetime.combine(day, time(20, 0), tzinfo=ZoneInfo(tz))
+    return datetime.combine(day, time(20, 0), tzinfo=ZoneInfo(tz)).astimezone(UTC)
 
 
 async def seed(
@@ -239,9 +250,11 @@ async def _seed_questions(
             duplicate_suggestions=[],
             ward_code=submission.ward_code,
         )
+        # Every later step falls between the arrival and now, so nothing is dated in the future.
+        timeline = _Timeline(received, now)
         if status is not QuestionStatus.NEW and status is not QuestionStatus.REJECTED and department is not None:
             question.department_id = department.id
-            question.routed_at = received + timedelta(hours=2)
+            question.routed_at = timeline.at(0.2)
             question.wording_reviewed_at = question.routed_at  # the demo's moderators read what they routed
             question.due_date = add_working_days(question.routed_at.date(), episode.answer_deadline_days, holidays)
         if status is QuestionStatus.REJECTED:
@@ -265,7 +278,7 @@ async def _seed_questions(
                 QuestionStatus.ANSWERED_IN_WRITING,
             }
         ):
-            answer = _answer(answer_data, question, department, officers.get(department.id), status, received)
+            answer = _answer(answer_data, question, department, officers.get(department.id), status, timeline)
             db.add(answer)
             if status is QuestionStatus.ANSWERED_IN_WRITING:
                 question.answered_at = question.published_at = answer.published_at
@@ -273,7 +286,7 @@ async def _seed_questions(
                     question.due_date and answer.published_at and answer.published_at.date() <= question.due_date
                 )
             if status is QuestionStatus.ANSWERED_ON_AIR:
-                question.answered_at = received + timedelta(days=1)
+                question.answered_at = timeline.at(0.9)
                 question.answered_by_official = answer.official_name
         if status is QuestionStatus.QUEUED:
             position += 1
@@ -289,13 +302,13 @@ def _answer(
     department: Department,
     author: User | None,
     status: QuestionStatus,
-    received: datetime,
+    timeline: _Timeline,
 ) -> Answer:
     answer_status = {
         QuestionStatus.ANSWER_REVIEW: AnswerStatus.SUBMITTED,
         QuestionStatus.ANSWERED_IN_WRITING: AnswerStatus.PUBLISHED,
     }.get(status, AnswerStatus.APPROVED)
-    submitted = received + timedelta(days=1)
+    submitted = timeline.at(0.5)
     answer = Answer(
         question_id=question.id,
         department_id=department.id,
@@ -305,8 +318,8 @@ def _answer(
         body=data.get("body", ""),
         status=answer_status,
         submitted_at=submitted,
-        approved_at=submitted + timedelta(hours=3) if answer_status is not AnswerStatus.SUBMITTED else None,
-        published_at=submitted + timedelta(hours=4) if answer_status is AnswerStatus.PUBLISHED else None,
+        approved_at=timeline.at(0.65) if answer_status is not AnswerStatus.SUBMITTED else None,
+        published_at=timeline.at(0.8) if answer_status is AnswerStatus.PUBLISHED else None,
     )
     for commitment in data.get("commitments") or []:
         answer.commitments.append(

@@ -155,6 +155,8 @@ async def route(
     question.department = department
     if question.status is S.NEW:
         question.status = S.ROUTED
+    if note.strip():  # the department reads the latest note; routing again without one keeps it
+        question.routing_note = note.strip()[:MAX_NOTE]
     audit.record(
         ctx.db,
         ctx.actor,

@@ -11,7 +11,7 @@ from litestar.response import Redirect
 from sqlalchemy import select
 
 from qa_app.i18n import gettext as _
-from qa_app.models import Department, Episode, EpisodeOfficial, Question, QuestionStatus, Role, Submission, User
+from qa_app.models import Department, Episode, Question, QuestionStatus, Role, Submission, User
 from qa_app.runtime import Runtime
 from qa_app.services import answers as answer_service
 from qa_app.services import commitments as commitment_service
@@ -22,6 +22,7 @@ from qa_app.services.wards import wards_by_code
 from qa_app.timeutil import add_working_days, to_local, utcnow
 from qa_app.web.auth import requires
 from qa_app.web.deps import Actor, Db, RuntimeDep
+from qa_app.web.edge import parse_int
 from qa_app.web.forms import field
 from qa_app.web.rendering import render
 
@@ -40,12 +41,15 @@ def answer_form(form: Any) -> answer_service.AnswerForm:
         except ValueError as exc:
             raise InvalidInput({"commitments": _("Use a valid date for each commitment.")}) from exc
         lines.append(answer_service.CommitmentLine(str(what), due))
-    official = field(form, "official")
+    # the list gives an official's id; a name typed by hand wins over it
     name, title = field(form, "official_name"), field(form, "official_title")
-    if official and not name:
-        name, _sep, title = official.partition("|")
+    official_id = parse_int(field(form, "official"), minimum=1)
     return answer_service.AnswerForm(
-        body=str(form.get("body", "")), official_name=name, official_title=title, commitments=tuple(lines)
+        body=str(form.get("body", "")),
+        official_name=name,
+        official_title=title if name else "",
+        commitments=tuple(lines),
+        official_id=official_id if not name else None,
     )
 
 
@@ -129,13 +133,7 @@ class DepartmentController(Controller):
         )
         answers = await answer_service.answers_of(db, question)
         current = next((a for a in answers if a.department_id == question.department_id), None)
-        officials = list(
-            await db.scalars(
-                select(EpisodeOfficial)
-                .where(EpisodeOfficial.episode_id == question.episode_id)
-                .order_by(EpisodeOfficial.id)
-            )
-        )
+        officials = await answer_service.officials_for(db, question)
         if form is not None:
             commitment_lines = [(c.what, c.due.isoformat() if c.due else "") for c in form.commitments]
         elif current is not None:

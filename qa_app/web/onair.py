@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import segno
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
+from markupsafe import Markup
 from sqlalchemy import select
 
 from qa_app.i18n import gettext as _
@@ -194,7 +196,21 @@ async def studio_screen(
     if episode is None or not broadcast.studio_token_valid(runtime.settings.secret_key, episode, token):
         raise NotFound(_("This studio link is not valid (it may have been revoked)."))
     state = await broadcast.studio_state(db, episode_id)
-    return render(request, "studio/screen.html", {"state": state, "token": token, "oob": False})
+    form_url = runtime.settings.public_url + request.app.route_reverse("episode_page", slug=episode.slug)
+    return render(
+        request,
+        "studio/screen.html",
+        {"state": state, "token": token, "oob": False, "form_url": form_url, "form_qr": question_form_qr(form_url)},
+    )
+
+
+def question_form_qr(url: str) -> Markup:
+    """The QR code to the question form as inline SVG (drawn on the server: the CSP allows no inline script)."""
+    svg = segno.make(url, error="m").svg_inline(
+        scale=1, border=2, dark="#000", light="#fff", omitsize=True, svgclass="studio-qr-code"
+    )
+    # segno's own markup (a viewBox and path data): nothing of the URL is in it but the modules
+    return Markup(svg.replace("<svg ", '<svg aria-hidden="true" focusable="false" ', 1))  # noqa: S704
 
 
 class PublicBoardController(Controller):

@@ -16,7 +16,9 @@ from qa_app.models import (
     Answer,
     AnswerStatus,
     AuditEvent,
+    Department,
     Episode,
+    EpisodeOfficial,
     Question,
     QuestionStatus,
     RerouteRequest,
@@ -107,7 +109,8 @@ async def test_answer_loop_with_return_and_approval(
         f"/department/questions/{question_id}/submit",
         {
             "body": GOOD,
-            "official": "Nguyễn Văn Hùng|Giám đốc Sở Xây dựng",
+            "official_name": "Nguyễn Văn Hùng",
+            "official_title": "Giám đốc Sở Xây dựng",
             "commitment_what": ["Rà soát hồ sơ tồn", ""],
             "commitment_due": ["2026-12-31", ""],
         },
@@ -292,3 +295,160 @@ async def test_the_answer_check_endpoint_warns_while_writing_and_saves_nothing(
     other = await post_form(client, f"/department/questions/{routed['health']}/check", {"body": GOOD})
     assert other.status_code == 404 and "match-check" not in other.text  # as if it did not exist
     assert await db.scalar(select(Answer).where(Answer.question_id == question_id)) is None  # nothing saved
+
+
+async def _version(db: Any, question_id: int) -> int:
+    db.expire_all()
+    return int(await db.scalar(select(Question.version).where(Question.id == question_id)))
+
+
+async def test_routing_note_reaches_the_department_and_follows_a_reroute(
+    client: AsyncTestClient[Litestar], routed: dict[str, Any], db: Any
+) -> None:
+    question_id = routed["health"]  # routed to Sở Y tế without a note
+    await login(client, "moderator")
+    note = "Người dân hỏi về bệnh viện quận cũ: xin trả lời cả giờ khám ngoài giờ hành chính."
+    routed_again = await post_form(
+        client,
+        f"/moderation/questions/{question_id}/route",
+        {"department": "so-y-te", "note": note, "version": await _version(db, question_id)},
+        headers={"HX-Request": "true"},
+    )
+    assert routed_again.status_code == 200, routed_again.text
+    await post_form(client, "/logout")
+    await login(client, "officer_b")  # Sở Y tế
+    page = (await client.get(f"/department/questions/{question_id}")).text
+    assert "Ghi chú của ban biên tập" in page and note in page
+    inbox = (await client.get("/department")).text
+    row = inbox.split(f'id="inbox-row-{question_id}"', 1)[1].split("</tr>", 1)[0]
+    assert note[:60] in row
+    # The officer asks for re-routing; the moderator sends it to Sở Xây dựng with a new note.
+    await post_form(
+        client,
+        f"/department/questions/{question_id}/reroute",
+        {"reason": "Thuộc thẩm quyền quản lý xây dựng bệnh viện"},
+    )
+    await post_form(client, "/logout")
+    await login(client, "moderator")
+    request = await db.scalar(select(RerouteRequest).where(RerouteRequest.question_id == question_id))
+    later = "Chuyển Sở Xây dựng: trả lời về tiến độ xây bệnh viện mới."
+    await post_form(
+        client,
+        f"/moderation/reroutes/{request.id}/decide",
+        {"decision": "accept", "department": "so-xay-dung", "note": later},
+    )
+    await post_form(client, "/logout")
+    await login(client, "officer_a")  # Sở Xây dựng
+    page = (await client.get(f"/department/questions/{question_id}")).text
+    assert later in page and note not in page
+    assert later[:60] in (await client.get("/department")).text
+    db.expire_all()
+    assert (await db.get(Question, question_id)).routing_note == later
+
+
+@pytest.fixture
+async def officials(routed: dict[str, Any], db: Any) -> dict[str, int]:
+    """Officials of the episode: Sở Xây dựng's director, Sở Y tế's director, and one tied to no department."""
+    departments = {d.code: d.id for d in await db.scalars(select(Department))}
+    episode_id = routed["episode"].id
+    rows = {
+        "own": EpisodeOfficial(
+            episode_id=episode_id,
+            name="Nguyễn Văn Hùng",
+            title="Giám đốc Sở Xây dựng",
+            department_id=departments["so-xay-dung"],
+        ),
+        "other": EpisodeOfficial(
+            episode_id=episode_id, name="Phạm Thị Lan", title="Giám đốc Sở Y tế", department_id=departments["so-y-te"]
+        ),
+        "free": EpisodeOfficial(episode_id=episode_id, name="Lê Minh Châu", title="Phó Chủ tịch UBND Thành phố"),
+    }
+    db.add_all(rows.values())
+    await db.commit()
+    return {key: row.id for key, row in rows.items()}
+
+
+async def test_officials_offered_are_the_departments_own(
+    client: AsyncTestClient[Litestar], routed: dict[str, Any], officials: dict[str, int]
+) -> None:
+    await login(client, "officer_a")
+    page = (await client.get(f"/department/questions/{routed['build']}")).text
+    select_html = page.split('<select id="official"', 1)[1].split("</select>", 1)[0]
+    assert "Nguyễn Văn Hùng" in select_html and "Lê Minh Châu" in select_html
+    assert "Phạm Thị Lan" not in select_html
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"official": "{other}"},  # another department's leader, picked by id (a crafted form)
+        {"official_name": "Phạm Thị Lan", "official_title": "Giám đốc Sở Y tế"},  # typed
+        {"official_name": "bà pham thi lan"},  # typed with a courtesy word, no accents
+    ],
+)
+async def test_another_departments_leader_is_refused_and_the_form_kept(
+    client: AsyncTestClient[Litestar],
+    routed: dict[str, Any],
+    officials: dict[str, int],
+    db: Any,
+    fields: dict[str, str],
+) -> None:
+    question_id = routed["build"]
+    await login(client, "officer_a")
+    data = {key: value.format(**officials) for key, value in fields.items()}
+    refused = await post_form(
+        client,
+        f"/department/questions/{question_id}/submit",
+        {"body": GOOD, "commitment_what": ["Rà soát hồ sơ tồn"], "commitment_due": ["2026-12-31"], **data},
+    )
+    assert refused.status_code == 422
+    assert "Phạm Thị Lan là lãnh đạo của Sở Y tế" in refused.text and "không thuộc Sở Xây dựng" in refused.text
+    assert GOOD[:40] in refused.text and 'value="Rà soát hồ sơ tồn"' in refused.text  # nothing typed is lost
+    db.expire_all()
+    question = await db.get(Question, question_id)
+    assert question.status is QuestionStatus.ROUTED
+    assert await db.scalar(select(Answer.status).where(Answer.question_id == question_id)) is None
+
+
+@pytest.mark.parametrize(
+    ("key", "name", "title"),
+    [
+        ("own", "Nguyễn Văn Hùng", "Giám đốc Sở Xây dựng"),
+        ("free", "Lê Minh Châu", "Phó Chủ tịch UBND Thành phố"),
+    ],
+)
+async def test_own_official_from_the_list_answers(
+    client: AsyncTestClient[Litestar],
+    routed: dict[str, Any],
+    officials: dict[str, int],
+    db: Any,
+    key: str,
+    name: str,
+    title: str,
+) -> None:
+    question_id = routed["build"]
+    await login(client, "officer_a")
+    sent = await post_form(
+        client,
+        f"/department/questions/{question_id}/submit",
+        {"body": GOOD, "official": str(officials[key])},
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303, sent.text
+    answer = await db.scalar(select(Answer).where(Answer.question_id == question_id))
+    assert (answer.official_name, answer.official_title, answer.status) == (name, title, AnswerStatus.SUBMITTED)
+
+
+async def test_a_name_typed_by_hand_is_accepted(
+    client: AsyncTestClient[Litestar], routed: dict[str, Any], officials: dict[str, int], db: Any
+) -> None:
+    await login(client, "officer_a")
+    sent = await post_form(
+        client,
+        f"/department/questions/{routed['build']}/submit",
+        {"body": GOOD, "official_name": "Trần Quốc Tuấn", "official_title": "Phó Giám đốc Sở Xây dựng"},
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303
+    answer = await db.scalar(select(Answer).where(Answer.question_id == routed["build"]))
+    assert answer.official_name == "Trần Quốc Tuấn"

@@ -205,3 +205,18 @@ async def test_live_regions_never_carry_their_own_socket(
     page = (await client.get(f"/producer?episode={show['episode_id']}")).text
     rundown_tag = re.search(r'<div id="rundown"[^>]*>', page).group(0)
     assert "ws-connect" not in rundown_tag and 'ws-connect="/ws/producer/' in page
+
+
+async def test_producer_is_told_when_the_studio_screen_cuts_a_long_wording(
+    client: AsyncTestClient[Litestar], show: dict[str, Any], db: Any
+) -> None:
+    episode_id, (first, second, _third) = show["episode_id"], show["ids"]
+    long = await db.get(Question, second)
+    long.public_text = ("Đường ngập nặng sau mỗi cơn mưa, xin cho biết lộ trình chống ngập. " * 30)[:1500]
+    await db.commit()
+    await login(client, "producer")
+    for question_id in (first, second):
+        await post_form(client, f"/producer/{episode_id}/rundown", {"question_id": question_id})
+    page = (await client.get(f"/producer?episode={episode_id}")).text
+    assert page.count('class="meta studio-cut"') == 1
+    assert "Nội dung dài (1500 ký tự): màn hình trường quay chỉ hiện 900 ký tự đầu" in page

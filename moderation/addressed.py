@@ -1,0 +1,64 @@
+"""Names in an answer, as the public and the other askers of a grouped question may read it.
+
+An official often writes to the citizen who asked ("Chào ông Nguyễn Văn Bình, …", "Thưa chị Lan, …"). After
+questions are grouped, the same answer is read by every asker and by the public: no one's name may show.
+:func:`mask_addressees` replaces with ``[họ tên]``
+
+* every name the askers gave with their submissions, wherever it appears (whole, any case), and its
+  given name (the last syllable) after a kinship or address term ("anh Bình");
+* the name after a greeting and an address term ("Chào ông …", "Kính gửi bà …", "Thưa anh …"), whoever it
+  is: 1–4 capitalised syllables.
+
+Everything else (officials quoted by title, streets named after people, places) stays.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+from .name_words import KIN
+
+__all__ = ["MASK", "mask_addressees"]
+
+MASK = "[họ tên]"
+_KIN = "|".join(sorted(KIN, key=len, reverse=True))
+_GREETING = r"(?:kính\s+chào|chào|kính\s+thưa|thưa|kính\s+gửi|gửi|xin\s+chào)"
+# a greeting, an address term, then up to four words; only the leading capitalised ones are the name
+_GREETED = re.compile(rf"(?<!\w)((?i:{_GREETING}\s+(?:{_KIN}))\s+)(\w+(?:[ \t]+\w+){{0,3}})")
+
+
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def _words(name: str) -> list[str]:
+    return [w for w in re.split(r"\s+", _nfc(name).strip()) if w]
+
+
+def mask_addressees(text: str, names: Iterable[str | None] = ()) -> str:
+    """``text`` with the askers' ``names`` and any greeted name replaced by ``[họ tên]``."""
+    text = _nfc(text)
+    known = sorted({" ".join(_words(n)) for n in names if n and len(_words(n)) >= 1}, key=len, reverse=True)
+    for name in known:
+        if len(name) < 2:
+            continue
+        words = name.split(" ")
+        whole = r"\s+".join(re.escape(w) for w in words)
+        text = re.sub(rf"(?<!\w){whole}(?!\w)", MASK, text, flags=re.IGNORECASE)
+        if len(words) >= 2:
+            given = re.escape(words[-1])
+            text = re.sub(rf"(?<!\w)((?:{_KIN})\s+){given}(?!\w)", rf"\1{MASK}", text, flags=re.IGNORECASE)
+
+    def greeted(match: re.Match[str]) -> str:
+        words = match.group(2).split()
+        count = 0
+        while count < len(words) and words[count][0].isupper() and not words[count][0].isdigit():
+            count += 1
+        if count == 0:
+            return match.group(0)
+        rest = match.group(2)[len(" ".join(words[:count])) :] if count < len(words) else ""
+        return match.group(1) + MASK + rest
+
+    return _GREETED.sub(greeted, text)
