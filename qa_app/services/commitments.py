@@ -9,8 +9,6 @@ are asked once "Lời hứa này đã được thực hiện chưa?" and their v
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import unicodedata
 from collections import Counter
@@ -36,6 +34,7 @@ from qa_app.models import (
     User,
     Verdict,
 )
+from qa_app.periodic import Periodic
 from qa_app.services import audit, notifications
 from qa_app.services.errors import Conflict, InvalidInput, NotFound
 from qa_app.services.permissions import ensure_role
@@ -371,35 +370,20 @@ async def record_verdict(db: AsyncSession, secret: str, token: str, verdict: str
     )
 
 
-class FollowUpSchedule:
+class FollowUpSchedule(Periodic):
     """Runs :func:`sweep` in the background every ``interval`` seconds (every worker may: it is idempotent)."""
+
+    name = "commitment-follow-up"
+    failure = "commitment follow-up failed"
 
     def __init__(
         self, sessionmaker: async_sessionmaker[AsyncSession], *, interval: float = 3600, delay: float = 90
     ) -> None:
+        super().__init__(interval=interval, delay=delay)
         self._sessionmaker = sessionmaker
-        self.interval, self.delay = interval, delay
-        self._task: asyncio.Task[None] | None = None
 
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="commitment-follow-up")
-
-    async def _run(self) -> None:
-        await asyncio.sleep(self.delay)
-        while True:
-            try:
-                async with self._sessionmaker() as db:
-                    report = await sweep(db)
-                if report.overdue or report.asked:
-                    logger.info("commitments: %d now overdue, %d asked to citizens", report.overdue, report.asked)
-            except Exception:  # retried at the next interval
-                logger.exception("commitment follow-up failed")
-            await asyncio.sleep(self.interval)
-
-    async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+    async def run_once(self) -> None:
+        async with self._sessionmaker() as db:
+            report = await sweep(db)
+        if report.overdue or report.asked:
+            logger.info("commitments: %d now overdue, %d asked to citizens", report.overdue, report.asked)

@@ -11,7 +11,6 @@ days ago (questions that never got an answer). Each run writes one audit event w
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -24,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from moderation import mask_pii
 from qa_app.i18n import gettext as _
 from qa_app.models import AuditEvent, Episode, EpisodeStatus, Question, QuestionStatus, Submission, User
+from qa_app.periodic import Periodic
 from qa_app.services import audit, import_uploads, notifications
 from qa_app.services.errors import InvalidInput
 from qa_app.services.intake import SUBMISSIONS, contact_digest, normalize_contact
@@ -248,9 +248,12 @@ async def overview(db: AsyncSession, *, now: datetime | None = None) -> Retentio
     )
 
 
-class RetentionSchedule:
+class RetentionSchedule(Periodic):
     """Runs :func:`purge_expired` in the background: shortly after start, then every ``interval``
     seconds. Every worker may run it: a run only touches what is still due."""
+
+    name = "retention"
+    failure = "retention purge failed"
 
     def __init__(
         self,
@@ -260,32 +263,13 @@ class RetentionSchedule:
         delay: float = 60,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
+        super().__init__(interval=interval, delay=delay, sleep=sleep)
         self._sessionmaker = sessionmaker
-        self.interval, self.delay = interval, delay
-        self.sleep = sleep  # the clock it waits on: a test sets a controllable one before the app starts
-        self._task: asyncio.Task[None] | None = None
         self.last: RetentionReport | None = None
 
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="retention")
-
-    async def _run(self) -> None:
-        await self.sleep(self.delay)
-        while True:
-            try:
-                async with self._sessionmaker() as db:
-                    self.last = await purge_expired(db, None)
-                    await import_uploads.purge_expired(db)  # files uploaded for an import, past 24 h
-                if self.last.purged:
-                    logger.info("personal data past retention removed from %d submissions", self.last.purged)
-            except Exception:  # a failed run is retried at the next interval
-                logger.exception("retention purge failed")
-            await self.sleep(self.interval)
-
-    async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+    async def run_once(self) -> None:
+        async with self._sessionmaker() as db:
+            self.last = await purge_expired(db, None)
+            await import_uploads.purge_expired(db)  # files uploaded for an import, past 24 h
+        if self.last.purged:
+            logger.info("personal data past retention removed from %d submissions", self.last.purged)

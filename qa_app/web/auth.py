@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import hashlib
@@ -31,6 +30,7 @@ from litestar.utils.dataclass import extract_dataclass_items
 
 from qa_app.i18n import gettext as _
 from qa_app.models import Role, User
+from qa_app.periodic import Periodic
 from qa_app.runtime import Runtime
 from qa_app.security import sign
 from qa_app.services import users as user_service
@@ -78,13 +78,16 @@ class RotatingSessionConfig(ServerSideSessionConfig):
     _backend_class = RotatingSessionBackend
 
 
-class SessionPurge:
+class SessionPurge(Periodic):
     """Deletes expired sessions every ``interval`` seconds from stores that keep them until asked
     (files in development, memory in tests); Redis expires its keys on its own."""
 
+    name = "session-purge"
+    failure = "expired sessions could not be purged"
+
     def __init__(self, store: Store, *, interval: float = 3600, delay: float = 60) -> None:
-        self.store, self.interval, self.delay = store, interval, delay
-        self._task: asyncio.Task[None] | None = None
+        super().__init__(interval=interval, delay=delay)
+        self.store = store
 
     async def purge(self) -> None:
         delete_expired = getattr(self.store, "delete_expired", None)
@@ -93,25 +96,8 @@ class SessionPurge:
         with contextlib.suppress(FileNotFoundError):  # no session was ever stored
             await delete_expired()
 
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="session-purge")
-
-    async def _run(self) -> None:
-        await asyncio.sleep(self.delay)
-        while True:
-            try:
-                await self.purge()
-            except Exception:  # retried at the next interval
-                logger.exception("expired sessions could not be purged")
-            await asyncio.sleep(self.interval)
-
-    async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+    async def run_once(self) -> None:
+        await self.purge()
 
 
 def rotate_session(request: Request[Any, Any, Any]) -> None:
