@@ -76,7 +76,7 @@ from qa_app.web.live import (
 from qa_app.web.moderation import ModerationController
 from qa_app.web.onair import ProducerController, PublicBoardController, studio_screen
 from qa_app.web.operator import ImportController, OperatorController
-from qa_app.web.public import PublicController, healthz
+from qa_app.web.public import PublicController, favicon, healthz
 from qa_app.web.reports import AccountabilityController, ReportController
 from qa_app.web.text import highlight_pii, paragraphs, rich_text
 from qa_app.web.workspace import WorkspaceController
@@ -324,6 +324,7 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None) -> Lit
             WorkspaceController,
             AdminController,
             healthz,
+            favicon,
             workspace_socket,
             static_router,
             api_router,
