@@ -172,6 +172,10 @@ def test_producer_runs_the_show(night: Night, page_factory: Any) -> None:
     walk.check("workspace")
     walk.visit("/producer", "rundown")
     link = page.locator("a[href^='/studio/']").first.get_attribute("href")
+    page.get_by_role("button", name="Thêm vào kịch bản").first.click()
+    page.get_by_role("button", name="Đưa lên sóng").first.click()
+    expect(page.locator(".rundown-item.status-on_air")).to_have_count(1)
+    walk.check("rundown-on-air")
     walk.visit("/reports", "reports")
     walk.finish()
     for size in ({"width": 1920, "height": 1080}, {"width": 1280, "height": 720}):
@@ -195,4 +199,40 @@ def test_admin_sets_up(night: Night, page_factory: Any) -> None:
     walk.visit("/admin/personal-data", "personal-data")
     walk.visit("/admin/notifications", "notifications")
     walk.visit("/admin/audit", "audit")
+    walk.finish()
+
+
+def test_citizen_pastes_too_long_a_question(night: Night, page_factory: Any) -> None:
+    """5,000 characters pasted on a phone: told at once by how much, nothing cut; sent anyway, the server
+    refuses in Vietnamese with the whole text kept, and the phone is taken to the field and its error."""
+    walk = walker(page_factory, night, "citizen-long", **PHONE)
+    page = walk.page
+    walk.visit(f"/ky/{TONIGHT}", "ask")
+    counter = page.locator("#text-count")
+    expect(counter).to_contain_text("0 / 2000 ký tự")
+    long_text = ("Nước ngập ngang gối ở hẻm 51 sau mỗi cơn mưa, xin hỏi bao giờ nạo vét cống? " * 70)[:5000]
+    box = page.get_by_role("textbox", name="Câu hỏi của bạn")
+    box.click()
+    page.keyboard.insert_text(long_text)  # as a paste: one input event
+    expect(counter).to_contain_text("5000 / 2000 ký tự")
+    expect(counter.get_by_role("status")).to_have_text(
+        "Dài quá 3000 ký tự: vui lòng rút gọn trước khi gửi. Chưa có chữ nào bị cắt bỏ."
+    )
+    assert len(box.input_value()) == 5000
+    walk.check("ask-too-long", full_page=False)
+    page.get_by_label("Họ tên (không bắt buộc)").fill("Trần Thị Mai")
+    with walk.allowing(422):
+        page.get_by_role("button", name="Gửi câu hỏi").click()
+        expect(page.locator("#text-error")).to_contain_text("Câu hỏi quá dài")
+    assert len(box.input_value()) == 5000, "the refused text must come back whole"
+    expect(box).to_be_focused()
+    expect(box).to_be_in_viewport()
+    expect(page.locator("#text-error")).to_be_in_viewport()
+    expect(counter.get_by_role("status")).to_contain_text("Dài quá 3000 ký tự")
+    walk.check("ask-too-long-refused", full_page=False)
+    # Shortened to the limit: the warning goes, and it is accepted.
+    box.fill(long_text[:2000])
+    expect(counter.get_by_role("status")).to_have_text("")
+    page.get_by_role("button", name="Gửi câu hỏi").click()
+    page.wait_for_url("**/tra-cuu/DH-*")
     walk.finish()
