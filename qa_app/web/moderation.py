@@ -23,6 +23,7 @@ from qa_app.services import moderation_actions as actions
 from qa_app.services import queue as queue_service
 from qa_app.services import workspace
 from qa_app.services.errors import Conflict, DomainError, InvalidInput, NotFound
+from qa_app.web import toasts
 from qa_app.web.auth import requires, safe_next
 from qa_app.web.board import card_context
 from qa_app.web.deps import Actor, Db, RuntimeDep
@@ -166,9 +167,17 @@ class ModerationController(Controller):
         return render(request, "moderation/_merge_targets.html", {"question": question, "targets": targets, "query": q})
 
     async def _act(
-        self, request: Request[Any, Any, Any], db: Any, runtime: Runtime, actor: User, question_id: int, work: Any
-    ) -> Response[str]:
-        """Run an action; answer with the fresh card, or with the fresh card and a message on refusal."""
+        self,
+        request: Request[Any, Any, Any],
+        db: Any,
+        runtime: Runtime,
+        actor: User,
+        question_id: int,
+        work: Any,
+        done: str | None = None,
+    ) -> Response[Any]:
+        """Run an action; answer with the fresh card (and the ``done`` toast), or with the fresh card and
+        a message on refusal."""
         ctx = actions.ActionContext(db=db, actor=actor, publisher=runtime.publisher, engines=runtime.engines)
         try:
             await work(ctx)
@@ -185,8 +194,10 @@ class ModerationController(Controller):
         if not request.headers.get("hx-request"):
             # Without JavaScript: back to where the moderator acted.
             target = request.headers.get("referer") or f"/moderation/questions/{question_id}"
-            return Redirect(safe_next(target.split(request.headers.get("host", ""), 1)[-1]), status_code=303)
-        return await render_card(request, db, runtime, question_id)
+            redirect = Redirect(safe_next(target.split(request.headers.get("host", ""), 1)[-1]), status_code=303)
+            return toasts.tell(request, redirect, done) if done else redirect
+        card = await render_card(request, db, runtime, question_id)
+        return toasts.tell(request, card, done) if done else card
 
     @post("/questions/{question_id:int}/route", name="moderation_route")
     async def route_question(
@@ -206,6 +217,7 @@ class ModerationController(Controller):
                 note=field(form, "note"),
                 expected_version=int_field(form, "version"),
             ),
+            done=_("Question #%(id)d sent to the department.") % {"id": question_id},
         )
 
     @post("/questions/{question_id:int}/reject", name="moderation_reject")
@@ -226,6 +238,7 @@ class ModerationController(Controller):
                 note=field(form, "note"),
                 expected_version=int_field(form, "version"),
             ),
+            done=_("Question #%(id)d rejected.") % {"id": question_id},
         )
 
     @post("/questions/{question_id:int}/reopen", name="moderation_reopen")
@@ -240,6 +253,7 @@ class ModerationController(Controller):
             actor,
             question_id,
             lambda ctx: actions.reopen(ctx, question_id, expected_version=int_field(form, "version")),
+            done=_("Question #%(id)d is back in the queue.") % {"id": question_id},
         )
 
     @post("/questions/{question_id:int}/priority", name="moderation_priority")
@@ -275,6 +289,7 @@ class ModerationController(Controller):
             actor,
             question_id,
             lambda ctx: actions.merge(ctx, question_id, target, expected_version=int_field(form, "version")),
+            done=_("Question #%(id)d merged into #%(target)d.") % {"id": question_id, "target": target},
         )
 
     @post("/questions/{question_id:int}/wording", name="moderation_edit_wording")
@@ -291,6 +306,7 @@ class ModerationController(Controller):
             lambda ctx: actions.edit_wording(
                 ctx, question_id, str(form.get("text", "")), expected_version=int_field(form, "version")
             ),
+            done=_("Wording of question #%(id)d saved.") % {"id": question_id},
         )
         if (response.status_code or 200) < 400:
             await runtime.presence.stop(question_id, actor.username)
@@ -308,6 +324,7 @@ class ModerationController(Controller):
             actor,
             question_id,
             lambda ctx: actions.approve_wording(ctx, question_id, expected_version=int_field(form, "version")),
+            done=_("Wording of question #%(id)d approved.") % {"id": question_id},
         )
 
     @post("/questions/{question_id:int}/editing", name="moderation_editing", status_code=204)
@@ -331,6 +348,7 @@ class ModerationController(Controller):
         question_id = submission.question_id
         ctx = actions.ActionContext(db=db, actor=actor, publisher=runtime.publisher, engines=runtime.engines)
         created = await actions.split(ctx, submission_id)
+        toasts.flash(request, _("The submission now stands alone as question #%(id)d.") % {"id": created.id})
         return Redirect(f"/moderation/questions/{question_id}?split={created.id}", status_code=303)
 
     @post("/history/{event_id:int}/undo", name="moderation_undo")
@@ -339,6 +357,7 @@ class ModerationController(Controller):
     ) -> Response[Any]:
         ctx = actions.ActionContext(db=db, actor=actor, publisher=runtime.publisher, engines=runtime.engines)
         restored = await actions.undo(ctx, event_id)
+        toasts.flash(request, _("Change undone."))
         return Redirect(f"/moderation/questions/{restored.id}", status_code=303)
 
     @post("/answers/{answer_id:int}/review", name="moderation_review_answer")
@@ -351,17 +370,19 @@ class ModerationController(Controller):
             raise NotFound(_("No such answer."))
         question_id = answer.question_id
         ctx = actions.ActionContext(db=db, actor=actor, publisher=runtime.publisher, engines=runtime.engines)
+        approve = field(form, "decision") == "approve"
         try:
             await actions.review_answer(
                 ctx,
                 answer_id,
-                approve=field(form, "decision") == "approve",
+                approve=approve,
                 comment=field(form, "comment"),
                 expected_version=int_field(form, "version"),
             )
         except DomainError:
             await db.rollback()
             raise
+        toasts.flash(request, _("Answer approved.") if approve else _("Answer returned to the department."))
         return Redirect(f"/moderation/questions/{question_id}#answers", status_code=303)
 
     @post("/reroutes/{request_id:int}/decide", name="moderation_decide_reroute")
@@ -381,6 +402,7 @@ class ModerationController(Controller):
             department_code=field(form, "department"),
             note=field(form, "note"),
         )
+        toasts.flash(request, _("Re-routing request decided."))
         return Redirect(f"/moderation/questions/{question_id}", status_code=303)
 
     @post("/questions/{question_id:int}/publish", name="moderation_publish_answer")
@@ -389,6 +411,7 @@ class ModerationController(Controller):
     ) -> Response[Any]:
         ctx = answer_service.Ctx(db=db, actor=actor, publisher=runtime.publisher, engines=runtime.engines)
         await answer_service.publish_answer(ctx, question_id)
+        toasts.flash(request, _("Answer published."))
         return Redirect(f"/moderation/questions/{question_id}#answers", status_code=303)
 
     @get("/settings", name="moderation_settings")

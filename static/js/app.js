@@ -198,6 +198,24 @@
     }
   });
 
+  // Toasts (qa_app/web/toasts.py): an htmx answer's HX-Trigger "qa:toast", or rendered with the page
+  // after a redirect. They stay 6 seconds; the region is role=status, so they are announced.
+  var TOAST_MS = 6000;
+  function fade(toast) { setTimeout(function () { toast.remove(); }, TOAST_MS); }
+  function showToast(message) {
+    var region = document.getElementById("toasts");
+    if (!region || !message) { return; }
+    var toast = document.createElement("p");
+    toast.className = "toast";
+    toast.textContent = message;
+    region.appendChild(toast);
+    fade(toast);
+  }
+  document.addEventListener("qa:toast", function (event) { showToast(event.detail && event.detail.message); });
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("#toasts .toast").forEach(fade);
+  });
+
   // Live regions show whether their websocket is connected; the ws extension reconnects by itself
   // and the server sends a fresh snapshot on every (re)connect.
   function setLiveState(element, state) {

@@ -135,7 +135,14 @@ def test_moderator_at_the_desk(night: Night, page_factory: Any) -> None:
     walk.visit("/moderation?status=all", "queue-all")
     walk.visit(f"/moderation/questions/{night.q['Q1']}", "question-answered")
     walk.visit(f"/moderation/questions/{night.q['Q6']}", "question-in-review")
+    page.get_by_role("button", name="Duyệt", exact=True).click()  # a redirect: the toast comes with the page
+    expect(page.get_by_role("status").filter(has_text="Đã duyệt câu trả lời.")).to_be_visible()
+    walk.check("answer-approved", full_page=False)
     walk.visit(f"/moderation/questions/{night.q['Q8']}", "question-new")
+    page.get_by_label("Nội dung người dân", exact=False).fill("Thủ tục đăng ký thường trú cho con mới sinh cần gì?")
+    page.get_by_role("button", name="Lưu nội dung").click()  # htmx: the toast comes in HX-Trigger
+    expect(page.get_by_role("status").filter(has_text=f"Đã lưu nội dung câu hỏi #{night.q['Q8']}.")).to_be_visible()
+    walk.check("wording-saved", full_page=False)
     walk.visit("/moderation/settings", "settings")
     walk.visit("/moderation/commitments", "commitments")
     walk.visit("/reports", "reports")

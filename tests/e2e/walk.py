@@ -16,15 +16,6 @@ from playwright.sync_api import expect
 from tests.e2e.conftest import ARTIFACTS
 
 AXE = "/static/vendor/axe-core-4.14.1.min.js"
-# htmx reports a missing out-of-band target as an event (and only logs it when its logger is on).
-WATCH_HTMX = """
-document.addEventListener('htmx:oobErrorNoTarget', function (event) {
-  var content = event.detail && event.detail.content;
-  console.error('htmx:oobErrorNoTarget #' + (content && content.id));
-});
-document.addEventListener('htmx:swapError', function () { console.error('htmx:swapError'); });
-document.addEventListener('htmx:sendError', function () { console.error('htmx:sendError'); });
-"""
 RUN_AXE = """async () => {
   const result = await axe.run(document, {resultTypes: ['violations']});
   return result.violations
@@ -47,13 +38,13 @@ class Walk:
 
     def __post_init__(self) -> None:
         self.page.set_default_timeout(10_000)
-        self.page.add_init_script(WATCH_HTMX)
         self.page.on("console", self._console)
         self.page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
         self.page.on("requestfailed", self._request_failed)
         self.page.on("response", self._response)
 
     def _console(self, message: Any) -> None:
+        # htmx logs its error events (htmx:oobErrorNoTarget, htmx:swapError…) with console.error.
         refused = re.search(r"responded with a status of (\d+)", message.text)
         if refused and int(refused.group(1)) in self.allowed_statuses:
             return  # the browser's own note on a refusal the walk provoked
