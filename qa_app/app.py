@@ -43,6 +43,7 @@ from qa_app.sessions import FallbackSessionStore
 from qa_app.settings import LOCALES, Settings
 from qa_app.timeutil import format_date, format_datetime, local_input_value
 from qa_app.web import errors as error_handlers
+from qa_app.web import history
 from qa_app.web.admin import AdminController
 from qa_app.web.api import ApiController, StudioControlController
 from qa_app.web.apidocs import render_plugins
@@ -172,6 +173,9 @@ def create_template_environment(settings: Settings) -> Environment:
     environment.filters["paragraphs"] = paragraphs
     environment.filters["highlight_pii"] = highlight_pii
     environment.filters["rich_text"] = rich_text
+    environment.globals["describe_event"] = history.describe
+    environment.globals["action_label"] = history.action_label
+    environment.filters["raw_record"] = history.raw_record
     return environment
 
 

@@ -141,6 +141,7 @@ class ModerationController(Controller):
             submissions=submissions,
             answers=answers,
             history=history,
+            department_names={d.code: d.name for d in await department_service.list_departments(db)},
             undone=undone,
             merged_here=merged_here,
             oob=False,
