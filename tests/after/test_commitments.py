@@ -129,7 +129,7 @@ async def test_citizen_answers_the_promise_question_with_one_click(
     path = notifications.verdict_path(settings.secret_key, known.c["C2"], known.submissions["B2"])
     page = await client.get(path)
     assert page.status_code == 200
-    assert "Lời hứa này đã được thực hiện chưa?" in page.text and "Thay toàn bộ đèn chiếu sáng" in page.text
+    assert "Cam kết này đã được thực hiện chưa?" in page.text and "Thay toàn bộ đèn chiếu sáng" in page.text
     for name in sc.NAMES:
         assert name not in page.text
     response = await post_form(client, path, {"verdict": "partly"})
