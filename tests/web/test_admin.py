@@ -210,7 +210,7 @@ async def test_a_citizens_request_search_export_erase(admin_client: AsyncTestCli
     )
 
     bad = await post_form(admin_client, "/admin/personal-data/search", {"contact": "không phải số"})
-    assert bad.status_code == 422 and "Nhập số điện thoại hoặc địa chỉ email." in bad.text
+    assert bad.status_code == 422 and "Vui lòng nhập số điện thoại hoặc địa chỉ email." in bad.text
     page = await post_form(admin_client, "/admin/personal-data/search", {"contact": "+84 912 345 678"})
     assert page.status_code == 200
     assert all(r.tracking_code in page.text for r in mine) and other.tracking_code not in page.text
