@@ -175,6 +175,7 @@ def create_template_environment(settings: Settings) -> Environment:
     environment.filters["rich_text"] = rich_text
     environment.globals["describe_event"] = history.describe
     environment.globals["action_label"] = history.action_label
+    environment.globals["entity_label"] = history.entity_label
     environment.filters["raw_record"] = history.raw_record
     return environment
 

@@ -10,6 +10,7 @@ from typing import Any
 from qa_app.i18n import N_, gettext, ngettext
 from qa_app.labels import REJECT_REASON_LABELS
 from qa_app.models import AuditEvent
+from qa_app.services.audit import SYSTEM_LABEL
 
 ACTION_LABELS = {
     "question.route": N_("routed a question"),
@@ -66,6 +67,18 @@ ACTION_LABELS = {
     "notifications.unsubscribe": N_("stopped messages"),
     "notifications.send_again": N_("sent a message again"),
 }
+ENTITY_LABELS = {
+    "question": N_("Question"),
+    "submission": N_("Submission"),
+    "answer": N_("Answer"),
+    "commitment": N_("Commitment"),
+    "episode": N_("Episode"),
+    "department": N_("Department"),
+    "user": N_("User"),
+    "holiday": N_("Holiday"),
+    "api_token": N_("API token"),
+    "outbound_message": N_("Message"),
+}
 PRIORITY_LABELS = (N_("normal"), N_("high"), N_("urgent"))
 QUOTE_LENGTH = 120
 
@@ -75,8 +88,17 @@ def action_label(action: str) -> str:
     return gettext(label) if label else action
 
 
+def entity_label(event: AuditEvent) -> str:
+    """ "Câu hỏi #12": what the event is about."""
+    label = ENTITY_LABELS.get(event.entity_type)
+    name = gettext(label) if label else event.entity_type
+    return f"{name} #{event.entity_id}" if event.entity_id else name
+
+
 def _who(event: AuditEvent) -> str:
-    return event.actor_label or gettext("The system")
+    if not event.actor_label or (event.actor_id is None and event.actor_label == SYSTEM_LABEL):
+        return gettext("The system")
+    return event.actor_label
 
 
 def _priority(value: Any) -> str:

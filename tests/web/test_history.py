@@ -9,7 +9,8 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from tests.conftest import login, post_form
-from tests.web.test_moderation import board, version_of  # noqa: F401 - the fixture is shared
+from tests.web.test_admin import admin_client  # noqa: F401 - the fixtures are shared
+from tests.web.test_moderation import board, version_of  # noqa: F401
 
 HTMX = {"HX-Request": "true"}
 
@@ -54,3 +55,11 @@ async def test_history_reads_as_sentences_and_the_raw_record_is_for_admins(
     assert "moderator chuyển cho Sở Xây dựng Thành phố Hồ Chí Minh (2 câu gộp)" in audit
     # The raw record keeps Vietnamese readable (no \\u escapes).
     assert '"text": "Trần Văn Ba hỏi: giấy phép xây dựng nộp ở đâu?"' in audit and "\\u" not in audit
+
+
+async def test_the_systems_own_events_and_items_read_in_vietnamese(
+    admin_client: AsyncTestClient[Litestar],  # noqa: F811
+) -> None:
+    page = html.unescape((await admin_client.get("/admin/audit?entity=user")).text)
+    assert "Hệ thống tạo tài khoản" in page  # the test accounts were made without an actor
+    assert "Người dùng #1" in page and "system tạo" not in page
