@@ -168,17 +168,9 @@ class ModerationController(Controller):
         return render(request, "moderation/_merge_targets.html", {"question": question, "targets": targets, "query": q})
 
     async def _act(
-        self,
-        request: Request[Any, Any, Any],
-        db: Any,
-        runtime: Runtime,
-        actor: User,
-        question_id: int,
-        work: Any,
-        done: str | None = None,
-    ) -> Response[Any]:
-        """Run an action; answer with the fresh card (and the ``done`` toast), or with the fresh card and
-        a message on refusal."""
+        self, request: Request[Any, Any, Any], db: Any, runtime: Runtime, actor: User, question_id: int, work: Any
+    ) -> Response[str]:
+        """Run an action; answer with the fresh card, or with the fresh card and a message on refusal."""
         ctx = actions.ActionContext(db=db, actor=actor, publisher=runtime.publisher, engines=runtime.engines)
         try:
             await work(ctx)
@@ -195,10 +187,8 @@ class ModerationController(Controller):
         if not request.headers.get("hx-request"):
             # Without JavaScript: back to where the moderator acted.
             target = request.headers.get("referer") or f"/moderation/questions/{question_id}"
-            redirect = Redirect(safe_next(target.split(request.headers.get("host", ""), 1)[-1]), status_code=303)
-            return toasts.tell(request, redirect, done) if done else redirect
-        card = await render_card(request, db, runtime, question_id)
-        return toasts.tell(request, card, done) if done else card
+            return Redirect(safe_next(target.split(request.headers.get("host", ""), 1)[-1]), status_code=303)
+        return await render_card(request, db, runtime, question_id)
 
     @post("/questions/{question_id:int}/route", name="moderation_route")
     async def route_question(
@@ -218,7 +208,6 @@ class ModerationController(Controller):
                 note=field(form, "note"),
                 expected_version=int_field(form, "version"),
             ),
-            done=_("Question #%(id)d sent to the department.") % {"id": question_id},
         )
 
     @post("/questions/{question_id:int}/reject", name="moderation_reject")
@@ -239,7 +228,6 @@ class ModerationController(Controller):
                 note=field(form, "note"),
                 expected_version=int_field(form, "version"),
             ),
-            done=_("Question #%(id)d rejected.") % {"id": question_id},
         )
 
     @post("/questions/{question_id:int}/reopen", name="moderation_reopen")
@@ -254,7 +242,6 @@ class ModerationController(Controller):
             actor,
             question_id,
             lambda ctx: actions.reopen(ctx, question_id, expected_version=int_field(form, "version")),
-            done=_("Question #%(id)d is back in the queue.") % {"id": question_id},
         )
 
     @post("/questions/{question_id:int}/priority", name="moderation_priority")
@@ -290,7 +277,6 @@ class ModerationController(Controller):
             actor,
             question_id,
             lambda ctx: actions.merge(ctx, question_id, target, expected_version=int_field(form, "version")),
-            done=_("Question #%(id)d merged into #%(target)d.") % {"id": question_id, "target": target},
         )
 
     @post("/questions/{question_id:int}/wording", name="moderation_edit_wording")
@@ -307,10 +293,10 @@ class ModerationController(Controller):
             lambda ctx: actions.edit_wording(
                 ctx, question_id, str(form.get("text", "")), expected_version=int_field(form, "version")
             ),
-            done=_("Wording of question #%(id)d saved.") % {"id": question_id},
         )
         if (response.status_code or 200) < 400:
             await runtime.presence.stop(question_id, actor.username)
+            toasts.tell(request, response, _("Wording of question #%(id)d saved.") % {"id": question_id})
         return response
 
     @post("/questions/{question_id:int}/approve-wording", name="moderation_approve_wording")
@@ -318,15 +304,17 @@ class ModerationController(Controller):
         self, request: Request[Any, Any, Any], db: Db, runtime: RuntimeDep, actor: Actor, question_id: FromPath[int]
     ) -> Response[str]:
         form = await request.form()
-        return await self._act(
+        response = await self._act(
             request,
             db,
             runtime,
             actor,
             question_id,
             lambda ctx: actions.approve_wording(ctx, question_id, expected_version=int_field(form, "version")),
-            done=_("Wording of question #%(id)d approved.") % {"id": question_id},
         )
+        if (response.status_code or 200) < 400:
+            toasts.tell(request, response, _("Wording of question #%(id)d approved.") % {"id": question_id})
+        return response
 
     @post("/questions/{question_id:int}/editing", name="moderation_editing", status_code=204)
     async def start_editing(self, db: Db, runtime: RuntimeDep, actor: Actor, question_id: FromPath[int]) -> None:
@@ -349,7 +337,6 @@ class ModerationController(Controller):
         question_id = submission.question_id
         ctx = actions.ActionContext(db=db, actor=actor, publisher=runtime.publisher, engines=runtime.engines)
         created = await actions.split(ctx, submission_id)
-        toasts.flash(request, _("The submission now stands alone as question #%(id)d.") % {"id": created.id})
         return Redirect(f"/moderation/questions/{question_id}?split={created.id}", status_code=303)
 
     @post("/history/{event_id:int}/undo", name="moderation_undo")
@@ -358,7 +345,6 @@ class ModerationController(Controller):
     ) -> Response[Any]:
         ctx = actions.ActionContext(db=db, actor=actor, publisher=runtime.publisher, engines=runtime.engines)
         restored = await actions.undo(ctx, event_id)
-        toasts.flash(request, _("Change undone."))
         return Redirect(f"/moderation/questions/{restored.id}", status_code=303)
 
     @post("/answers/{answer_id:int}/review", name="moderation_review_answer")

@@ -1,5 +1,5 @@
-"""Every moderation action says what it did: in the htmx answer's HX-Trigger, or after a redirect on the
-next page (once)."""
+"""Moderation actions without a visible result say what they did: in the htmx answer's HX-Trigger, or after
+a redirect on the next page (once). (Route, reject, merge and split have the queue's undo toast.)"""
 
 from __future__ import annotations
 
@@ -39,13 +39,13 @@ async def test_htmx_actions_answer_with_a_toast(
         headers=HTMX,
     )
     assert saved.status_code == 200 and toast_of(saved) == f"Đã lưu nội dung câu hỏi #{first}."
-    merged = await post_form(
+    approved = await post_form(
         client,
-        f"/moderation/questions/{second}/merge",
-        {"target_id": first, "version": await version_of(db, second)},
+        f"/moderation/questions/{second}/approve-wording",
+        {"version": await version_of(db, second)},
         headers=HTMX,
     )
-    assert toast_of(merged) == f"Đã gộp câu hỏi #{second} vào câu #{first}."
+    assert approved.status_code == 200 and toast_of(approved) == f"Đã duyệt nội dung câu hỏi #{second}."
     # A refusal says why in the card, not with a cheerful toast.
     stale = await post_form(
         client, f"/moderation/questions/{first}/wording", {"text": "Nội dung khác hẳn.", "version": 0}, headers=HTMX
