@@ -157,6 +157,12 @@ def test_operator_takes_calls(night: Night, page_factory: Any) -> None:
     log_in(page, night.server, "operator")
     walk.check("workspace")
     walk.visit("/operator", "desk")
+    page.get_by_role("textbox", name="Câu hỏi (theo lời người dân)").fill(
+        "Người gọi hỏi: chợ tạm trên đường Nguyễn Thị Minh Khai khi nào được dời đi để thông đường?"
+    )
+    page.get_by_role("button", name="Ghi nhận câu hỏi").click()
+    expect(page.get_by_text("Đọc mã tra cứu cho người dân:")).to_be_visible()
+    walk.check("call-recorded")
     walk.visit("/operator/import", "import")
     walk.finish()
 
