@@ -43,6 +43,7 @@ from qa_app.sessions import FallbackSessionStore
 from qa_app.settings import LOCALES, Settings
 from qa_app.timeutil import format_date, format_datetime, local_input_value
 from qa_app.web import errors as error_handlers
+from qa_app.web import history
 from qa_app.web.admin import AdminController
 from qa_app.web.api import ApiController, StudioControlController
 from qa_app.web.apidocs import render_plugins
@@ -76,7 +77,7 @@ from qa_app.web.live import (
 from qa_app.web.moderation import ModerationController
 from qa_app.web.onair import ProducerController, PublicBoardController, studio_screen
 from qa_app.web.operator import ImportController, OperatorController
-from qa_app.web.public import PublicController, healthz
+from qa_app.web.public import PublicController, favicon, healthz
 from qa_app.web.reports import AccountabilityController, ReportController
 from qa_app.web.text import highlight_pii, paragraphs, rich_text
 from qa_app.web.workspace import WorkspaceController
@@ -172,6 +173,10 @@ def create_template_environment(settings: Settings) -> Environment:
     environment.filters["paragraphs"] = paragraphs
     environment.filters["highlight_pii"] = highlight_pii
     environment.filters["rich_text"] = rich_text
+    environment.globals["describe_event"] = history.describe
+    environment.globals["action_label"] = history.action_label
+    environment.globals["entity_label"] = history.entity_label
+    environment.filters["raw_record"] = history.raw_record
     return environment
 
 
@@ -324,6 +329,7 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None) -> Lit
             WorkspaceController,
             AdminController,
             healthz,
+            favicon,
             workspace_socket,
             static_router,
             api_router,

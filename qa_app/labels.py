@@ -67,7 +67,7 @@ IMPORT_FIELD_LABELS = {
     "contact": N_("Phone or e-mail"),
     "ward": N_("Ward or commune"),
     "channel": N_("Channel"),
-    "received_at": N_("Received"),
+    "received_at": N_("Received at"),
 }
 
 COMMITMENT_STATE_LABELS = {

@@ -174,7 +174,7 @@ def question_header() -> list[str]:
         _("Department"),
         _("Ward or commune"),
         _("Citizens"),
-        _("Received"),
+        _("Received at"),
         _("Routed"),
         _("Due"),
         _("Answered"),
@@ -220,7 +220,7 @@ def askers_header() -> list[str]:
         _("Agreed to be contacted"),
         _("Channel"),
         _("Ward or commune"),
-        _("Received"),
+        _("Received at"),
     ]
 
 

@@ -435,6 +435,7 @@ class AdminController(Controller):
             "admin/audit.html",
             {
                 "events": events[:per_page],
+                "department_names": {d.code: d.name for d in await department_service.list_departments(db)},
                 "has_next": len(events) > per_page,
                 "page": page,
                 "filters": {"action": action or "", "who": who or "", "entity": entity or ""},

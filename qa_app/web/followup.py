@@ -16,6 +16,7 @@ from qa_app.services import departments as department_service
 from qa_app.services import notifications
 from qa_app.services.errors import DomainError, InvalidInput
 from qa_app.services.intake import public_wording
+from qa_app.web import toasts
 from qa_app.web.auth import requires
 from qa_app.web.deps import Actor, Db, RuntimeDep
 from qa_app.web.forms import field
@@ -102,6 +103,10 @@ class ModerationCommitmentsController(Controller):
         await commitment_service.review_claim(
             db, actor, commitment_id, accept=decision == "accept", note=field(form, "note")
         )
+        toasts.flash(
+            request,
+            _("Commitment accepted as kept.") if decision == "accept" else _("Claim sent back to the department."),
+        )
         return Redirect("/moderation/commitments", status_code=303)
 
     @post("/{commitment_id:int}/drop", name="drop_commitment")
@@ -110,6 +115,7 @@ class ModerationCommitmentsController(Controller):
     ) -> Response[Any]:
         form = await request.form()
         await commitment_service.drop(db, actor, commitment_id, field(form, "reason"))
+        toasts.flash(request, _("Commitment recorded as dropped."))
         return Redirect("/moderation/commitments", status_code=303)
 
 

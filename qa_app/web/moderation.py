@@ -23,6 +23,7 @@ from qa_app.services import moderation_actions as actions
 from qa_app.services import queue as queue_service
 from qa_app.services import workspace
 from qa_app.services.errors import Conflict, DomainError, InvalidInput, NotFound
+from qa_app.web import toasts
 from qa_app.web.auth import requires, safe_next
 from qa_app.web.board import card_context
 from qa_app.web.deps import Actor, Db, RuntimeDep
@@ -140,6 +141,7 @@ class ModerationController(Controller):
             submissions=submissions,
             answers=answers,
             history=history,
+            department_names={d.code: d.name for d in await department_service.list_departments(db)},
             undone=undone,
             merged_here=merged_here,
             oob=False,
@@ -294,6 +296,7 @@ class ModerationController(Controller):
         )
         if (response.status_code or 200) < 400:
             await runtime.presence.stop(question_id, actor.username)
+            toasts.tell(request, response, _("Wording of question #%(id)d saved.") % {"id": question_id})
         return response
 
     @post("/questions/{question_id:int}/approve-wording", name="moderation_approve_wording")
@@ -301,7 +304,7 @@ class ModerationController(Controller):
         self, request: Request[Any, Any, Any], db: Db, runtime: RuntimeDep, actor: Actor, question_id: FromPath[int]
     ) -> Response[str]:
         form = await request.form()
-        return await self._act(
+        response = await self._act(
             request,
             db,
             runtime,
@@ -309,6 +312,9 @@ class ModerationController(Controller):
             question_id,
             lambda ctx: actions.approve_wording(ctx, question_id, expected_version=int_field(form, "version")),
         )
+        if (response.status_code or 200) < 400:
+            toasts.tell(request, response, _("Wording of question #%(id)d approved.") % {"id": question_id})
+        return response
 
     @post("/questions/{question_id:int}/editing", name="moderation_editing", status_code=204)
     async def start_editing(self, db: Db, runtime: RuntimeDep, actor: Actor, question_id: FromPath[int]) -> None:
@@ -351,17 +357,19 @@ class ModerationController(Controller):
             raise NotFound(_("No such answer."))
         question_id = answer.question_id
         ctx = actions.ActionContext(db=db, actor=actor, publisher=runtime.publisher, engines=runtime.engines)
+        approve = field(form, "decision") == "approve"
         try:
             await actions.review_answer(
                 ctx,
                 answer_id,
-                approve=field(form, "decision") == "approve",
+                approve=approve,
                 comment=field(form, "comment"),
                 expected_version=int_field(form, "version"),
             )
         except DomainError:
             await db.rollback()
             raise
+        toasts.flash(request, _("Answer approved.") if approve else _("Answer returned to the department."))
         return Redirect(f"/moderation/questions/{question_id}#answers", status_code=303)
 
     @post("/reroutes/{request_id:int}/decide", name="moderation_decide_reroute")
@@ -381,6 +389,7 @@ class ModerationController(Controller):
             department_code=field(form, "department"),
             note=field(form, "note"),
         )
+        toasts.flash(request, _("Re-routing request decided."))
         return Redirect(f"/moderation/questions/{question_id}", status_code=303)
 
     @post("/questions/{question_id:int}/publish", name="moderation_publish_answer")
@@ -389,6 +398,7 @@ class ModerationController(Controller):
     ) -> Response[Any]:
         ctx = answer_service.Ctx(db=db, actor=actor, publisher=runtime.publisher, engines=runtime.engines)
         await answer_service.publish_answer(ctx, question_id)
+        toasts.flash(request, _("Answer published."))
         return Redirect(f"/moderation/questions/{question_id}#answers", status_code=303)
 
     @get("/settings", name="moderation_settings")

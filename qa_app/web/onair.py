@@ -31,6 +31,10 @@ async def studio_link(runtime: Runtime, episode: Episode) -> str:
     return f"/studio/{episode.id}/{broadcast.studio_token(runtime.settings.secret_key, episode)}"
 
 
+# A page of the public board: short enough for a phone; "see more" appends the next one.
+BOARD_PAGE_SIZE = 10
+
+
 class ProducerController(Controller):
     path = "/producer"
     guards = [requires(Role.PRODUCER)]  # noqa: RUF012
@@ -229,7 +233,7 @@ class PublicBoardController(Controller):
         episode = await episode_service.get_episode_by_slug(db, slug)
         if episode.status not in episode_service.PUBLIC_STATUSES:
             raise NotFound(_("No such episode."))
-        per_page = 30
+        per_page = BOARD_PAGE_SIZE
         page = max(1, page)
         answered, total = await broadcast.published_answers(
             db, episode.id, text=q[:200], department=department[:64], limit=per_page, offset=(page - 1) * per_page
@@ -244,11 +248,11 @@ class PublicBoardController(Controller):
             "q": q,
             "department": department,
             "departments": await department_service.list_departments(db, active_only=True),
+            "per_page": per_page,
             "oob": False,
         }
-        block = (
-            "answers" if request.headers.get("hx-request") and request.headers.get("hx-target") == "answers" else None
-        )
+        target = request.headers.get("hx-target") if request.headers.get("hx-request") else None
+        block = {"answers": "answers", "answers-more": "answer_page"}.get(target or "")
         return render(request, "public/board.html", context, block=block)
 
     @get("/danh-gia/{question_id:int}", name="rating_form")

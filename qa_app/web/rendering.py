@@ -10,6 +10,8 @@ from litestar import Request, Response
 from litestar.enums import MediaType
 from litestar.utils.scope.state import ScopeState
 
+from qa_app.web import toasts
+
 
 def _environment(request: Request[Any, Any, Any]) -> Environment:
     return request.app.template_engine.engine  # type: ignore[union-attr]
@@ -24,6 +26,7 @@ def template_context(request: Request[Any, Any, Any], context: dict[str, Any]) -
         "request": request,
         "csrf_input": f'<input type="hidden" name="_csrf_token" value="{html.escape(token)}">',
         "current_user": request.user if "user" in request.scope else None,
+        "take_toasts": lambda: toasts.take(request),
     }
 
 

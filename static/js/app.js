@@ -160,6 +160,62 @@
   });
   document.addEventListener("htmx:load", function (event) { preselect(event.target.parentElement || document); });
 
+  // <small data-count-for="id">: a live character counter for a textarea without maxlength, so a pasted
+  // text is never cut silently; past the limit it says by how much (the server refuses it, text kept).
+  function updateCount(counter) {
+    var field = document.getElementById(counter.dataset.countFor);
+    if (!field) { return; }
+    var max = parseInt(counter.dataset.max, 10);
+    var n = field.value.length;
+    var over = n > max;
+    counter.querySelector(".char-count-figure").textContent =
+      counter.dataset.text.replace("{n}", String(n)).replace("{max}", String(max));
+    var message = over ? counter.dataset.over.replace("{extra}", String(n - max)) : "";
+    var overText = counter.querySelector(".char-count-over");
+    if (overText.textContent !== message) { overText.textContent = message; }
+    counter.classList.toggle("over", over);
+    if (over) { field.setAttribute("aria-invalid", "true"); } else if (!field.dataset.serverInvalid) { field.removeAttribute("aria-invalid"); }
+  }
+  document.addEventListener("input", function (event) {
+    var field = event.target;
+    if (!(field instanceof HTMLTextAreaElement) || !field.id) { return; }
+    var counter = document.querySelector('[data-count-for="' + field.id + '"]');
+    if (counter) { updateCount(counter); }
+  });
+
+  // After a refused submit the page comes back with the fields marked: take the citizen (on a phone,
+  // often thousands of pixels away) to the first one and put the cursor there.
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-count-for]").forEach(function (counter) {
+      var field = document.getElementById(counter.dataset.countFor);
+      if (field && field.getAttribute("aria-invalid") === "true") { field.dataset.serverInvalid = "1"; }
+      updateCount(counter);
+    });
+    var invalid = document.querySelector('main form [aria-invalid="true"]');
+    if (invalid) {
+      invalid.scrollIntoView({ block: "center" });
+      invalid.focus({ preventScroll: true });
+    }
+  });
+
+  // Toasts (qa_app/web/toasts.py): an htmx answer's HX-Trigger "qa:toast", or rendered with the page
+  // after a redirect. They stay 6 seconds; the region is role=status, so they are announced.
+  var TOAST_MS = 6000;
+  function fade(toast) { setTimeout(function () { toast.remove(); }, TOAST_MS); }
+  function showToast(message) {
+    var region = document.getElementById("toasts");
+    if (!region || !message) { return; }
+    var toast = document.createElement("p");
+    toast.className = "toast";
+    toast.textContent = message;
+    region.appendChild(toast);
+    fade(toast);
+  }
+  document.addEventListener("qa:toast", function (event) { showToast(event.detail && event.detail.message); });
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("#toasts .toast").forEach(fade);
+  });
+
   // Live regions show whether their websocket is connected; the ws extension reconnects by itself
   // and the server sends a fresh snapshot on every (re)connect.
   function setLiveState(element, state) {

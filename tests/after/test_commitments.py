@@ -58,6 +58,11 @@ async def test_department_sees_its_overdue_promises_and_claims_one(
     assert other.status_code == 404  # another department's: not even its existence
 
 
+async def toasts_on(client: AsyncTestClient[Litestar]) -> list[str]:
+    region = (await client.get("/moderation/commitments")).text.split('id="toasts"', 1)[1].split("</div>", 1)[0]
+    return [part.split("</p>", 1)[0] for part in region.split('<p class="toast">')[1:]]
+
+
 async def test_moderator_accepts_or_sends_back_a_claim_and_drops_with_a_reason(
     client: AsyncTestClient[Litestar], known: sc.Scenario, db: Any
 ) -> None:
@@ -82,6 +87,8 @@ async def test_moderator_accepts_or_sends_back_a_claim_and_drops_with_a_reason(
         client, f"/moderation/commitments/{c2}/review", {"decision": "accept"}, follow_redirects=False
     )
     assert accepted.status_code == 303 and await status(db, c2) is CommitmentStatus.DONE
+    assert await toasts_on(client) == ["Đã trả lại báo cáo cho đơn vị.", "Đã xác nhận cam kết được thực hiện."]
+    assert await toasts_on(client) == []  # once
     kinds = list(
         await db.scalars(
             select(OutboundMessage.kind).where(OutboundMessage.commitment_id == c2).order_by(OutboundMessage.id)
@@ -97,6 +104,7 @@ async def test_moderator_accepts_or_sends_back_a_claim_and_drops_with_a_reason(
         follow_redirects=False,
     )
     assert dropped.status_code == 303 and await status(db, known.c["C3"]) is CommitmentStatus.DROPPED
+    assert await toasts_on(client) == ["Đã ghi nhận hủy cam kết."]  # said on the page the redirect opens
     again = await post_form(client, f"/moderation/commitments/{known.c['C3']}/drop", {"reason": "Một lần nữa cho chắc"})
     assert again.status_code == 409
     actions = set(await db.scalars(select(AuditEvent.action).where(AuditEvent.action.like("commitment.%"))))
@@ -129,7 +137,7 @@ async def test_citizen_answers_the_promise_question_with_one_click(
     path = notifications.verdict_path(settings.secret_key, known.c["C2"], known.submissions["B2"])
     page = await client.get(path)
     assert page.status_code == 200
-    assert "Lời hứa này đã được thực hiện chưa?" in page.text and "Thay toàn bộ đèn chiếu sáng" in page.text
+    assert "Cam kết này đã được thực hiện chưa?" in page.text and "Thay toàn bộ đèn chiếu sáng" in page.text
     for name in sc.NAMES:
         assert name not in page.text
     response = await post_form(client, path, {"verdict": "partly"})

@@ -95,7 +95,7 @@ async def test_xlsx_holds_every_figure_in_vietnamese(client: AsyncTestClient[Lit
         "Thư bưu chính": (1, 1),
         "Fanpage": (1, 1),
     }
-    arrivals = list(book["Thời gian gửi"].iter_rows(min_row=2, values_only=True))
+    arrivals = list(book["Lượt gửi theo thời gian"].iter_rows(min_row=2, values_only=True))
     assert arrivals[0] == ("Trước đó", 3) and arrivals[-1] == ("Sau đó", 1)
     assert [tuple(r) for r in arrivals[1:-1]] == sc.EXPECTED_ARRIVALS
     commitments = list(book["Cam kết"].iter_rows(min_row=2, values_only=True))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.after import scenario
 from tests.e2e.conftest import ARTIFACTS, run_db
@@ -74,7 +75,8 @@ def test_printed_report(known: LiveServer, page_factory: Any) -> None:
     page.goto(f"{known.url}/reports/{scenario.SLUG}")
     assert page.locator("[data-figure=questions]").inner_text() == "8"
     page.emulate_media(media="print")
-    assert not page.locator(".site-header").is_visible() and not page.locator("form.no-print").is_visible()
+    expect(page.locator(".site-header")).to_be_hidden()
+    expect(page.locator("form.no-print")).to_be_hidden()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "report-print.png"), full_page=True)
     pdf = page.pdf(format="A4", print_background=True)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from playwright.sync_api import expect
+
 from qa_app.events import RecordingPublisher
 from qa_app.models import EpisodeOfficial
 from qa_app.services import rundown as rundown_service
@@ -81,10 +83,10 @@ def test_citizen_to_studio_screen_and_restart(live_server: LiveServer, page_fact
     studio = page_factory(**STUDIO)
     studio.goto(server.url + link)
     studio.locator("#studio-state").wait_for()
-    studio.wait_for_timeout(500)  # the socket connects
     board = page_factory(**PHONE)
     board.goto(server.url + "/truc-tiep/chong-ngap")
-    board.wait_for_timeout(500)
+    for page in (studio, board):  # both sockets are open before the question goes on air
+        expect(page.locator("[ws-connect]")).to_have_attribute("data-live", "open", timeout=10_000)
     producer.get_by_role("button", name="Thêm vào kịch bản").first.click()
     producer.get_by_role("button", name="Đưa lên sóng").first.click()
     studio.locator(".studio-question", has_text="bị ngập sau mỗi cơn mưa").wait_for(timeout=5000)
@@ -98,7 +100,7 @@ def test_citizen_to_studio_screen_and_restart(live_server: LiveServer, page_fact
 
     # 6. The server dies; while it is down the producer's change is made; it restarts; the screen is exact again.
     server.kill()
-    studio.wait_for_timeout(300)
+    expect(studio.locator("[ws-connect]")).to_have_attribute("data-live", "closed", timeout=10_000)
 
     async def answered(db: Any) -> None:
         from sqlalchemy import select
@@ -118,4 +120,4 @@ def test_citizen_to_studio_screen_and_restart(live_server: LiveServer, page_fact
 
     # 7. The citizen's status page shows it was answered on air.
     citizen.goto(server.url + f"/tra-cuu/{code}")
-    assert "Đã trả lời trên sóng" in citizen.content()
+    expect(citizen.locator("main")).to_contain_text("Đã trả lời trên sóng")

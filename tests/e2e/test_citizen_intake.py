@@ -3,9 +3,11 @@ or sends a new one, and looks the status up with the tracking code."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from qa_app.events import RecordingPublisher
 from qa_app.models import QuestionStatus
@@ -71,8 +73,8 @@ def test_citizen_joins_a_similar_question_then_sends_one(episode_with_question: 
     page.get_by_label("Số điện thoại hoặc thư điện tử", exact=False).fill("0903 555 777")
     page.get_by_role("button", name="Gửi câu hỏi").click()
     # Contact without consent: refused with the typed text kept.
-    assert page.get_by_text("bạn cần đồng ý", exact=False).is_visible()
-    assert "Hẻm nhà tôi" in page.get_by_role("textbox", name="Câu hỏi của bạn").input_value()
+    expect(page.get_by_text("bạn cần đồng ý", exact=False)).to_be_visible()
+    expect(page.get_by_role("textbox", name="Câu hỏi của bạn")).to_have_value(re.compile("^Hẻm nhà tôi"))
     page.get_by_label("Tôi đồng ý để Ban biên tập", exact=False).check()
     page.get_by_role("button", name="Gửi câu hỏi").click()
     page.wait_for_url("**/tra-cuu/DH-*")
@@ -85,4 +87,5 @@ def test_citizen_joins_a_similar_question_then_sends_one(episode_with_question: 
     page.goto(server.url + "/tra-cuu")
     page.get_by_label("Mã tra cứu").fill(new_code.lower())
     page.get_by_role("button", name="Tra cứu").click()
-    assert page.get_by_text("Đã tiếp nhận", exact=False).first.is_visible()
+    page.wait_for_url(f"**/tra-cuu/{new_code}")
+    expect(page.get_by_text("Đã tiếp nhận", exact=False).first).to_be_visible()

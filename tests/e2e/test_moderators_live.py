@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from qa_app.events import RecordingPublisher
 from qa_app.models import Department, Question, Role
@@ -54,8 +55,8 @@ def test_two_moderators(board: tuple[LiveServer, list[int]], page_factory: Any) 
     first.goto(server.url + "/moderation?status=all")
     second.goto(server.url + "/moderation?status=all")
     for page in (first, second):
-        page.wait_for_function("document.querySelector('[ws-connect]') && document.querySelector('#board-counters')")
-        page.wait_for_timeout(300)
+        expect(page.locator("[ws-connect]")).to_have_attribute("data-live", "open", timeout=10_000)
+        expect(page.locator("#board-counters")).to_be_attached()
 
     # The first moderator routes question 1 with the keyboard: focus the card, press r.
     card = first.locator(f"#question-card-{ids[0]}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import re
@@ -208,9 +209,10 @@ async def test_users_create_deactivate_reactivate_reset(
 async def test_audit_page_filters(admin_client: AsyncTestClient[Litestar]) -> None:
     await post_form(admin_client, "/admin/episodes", {"title": "Kỳ kiểm toán", "answer_deadline_days": "10"})
     page = (await admin_client.get("/admin/audit?action=episode.")).text
-    assert "episode.create" in page and "user.create" not in page
+    assert "admin tạo kỳ phát sóng" in page and "tạo tài khoản" not in page
+    assert '"action": "episode.create"' in html.unescape(page)  # the raw record, one click away
     page = (await admin_client.get("/admin/audit?who=admin")).text
-    assert "user.login" in page
+    assert "admin đăng nhập" in page
 
 
 async def test_personal_data_page_and_purge(admin_client: AsyncTestClient[Litestar], db: Any) -> None:
@@ -272,7 +274,7 @@ async def test_a_citizens_request_search_export_erase(admin_client: AsyncTestCli
     )
 
     bad = await post_form(admin_client, "/admin/personal-data/search", {"contact": "không phải số"})
-    assert bad.status_code == 422 and "Nhập số điện thoại hoặc địa chỉ email." in bad.text
+    assert bad.status_code == 422 and "Vui lòng nhập số điện thoại hoặc địa chỉ email." in bad.text
     page = await post_form(admin_client, "/admin/personal-data/search", {"contact": "+84 912 345 678"})
     assert page.status_code == 200
     assert all(r.tracking_code in page.text for r in mine) and other.tracking_code not in page.text

@@ -80,3 +80,11 @@ async def test_static_assets_are_vendored_and_pinned(client: AsyncTestClient[Lit
         assert response.status_code == 200 and len(response.content) > 1000
     htmx = (await client.get("/static/vendor/htmx-2.0.11.min.js")).text
     assert 'version:"2.0.11"' in htmx.replace(" ", "")
+
+
+async def test_favicon_is_served_and_linked(client: AsyncTestClient[Litestar]) -> None:
+    assert 'rel="icon" href="/favicon.ico' in (await client.get("/")).text
+    response = await client.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("image/x-icon")
+    assert response.content[:4] == b"\x00\x00\x01\x00"  # an icon directory (its image is a PNG)
