@@ -19,7 +19,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from qa_app.settings import Settings
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 BIND_ATTEMPTS = 5
 START_SECONDS = 60  # five sessions share two cores: an import can take long
 
