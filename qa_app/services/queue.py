@@ -69,6 +69,17 @@ class QueuePage:
     filters: QueueFilter
 
 
+@dataclass(frozen=True)
+class PageIds:
+    """Which questions a page of the queue shows, in order: what a live board compares with what it shows."""
+
+    ids: list[int]
+    total: int
+    page: int
+    pages: int
+    filters: QueueFilter
+
+
 def _filtered(episode_id: int, filters: QueueFilter) -> Select[Any]:
     query = select(Question).where(Question.episode_id == episode_id, Question.status != S.MERGED)
     if filters.status == "attention":
@@ -103,7 +114,7 @@ def _ordered(query: Select[Any], sort: str) -> Select[Any]:
     return query.order_by(Question.priority.desc(), Question.created_at.desc(), Question.id.desc())
 
 
-async def queue_page(db: AsyncSession, episode_id: int, filters: QueueFilter, per_page: int = PER_PAGE) -> QueuePage:
+async def page_ids(db: AsyncSession, episode_id: int, filters: QueueFilter, per_page: int = PER_PAGE) -> PageIds:
     query = _filtered(episode_id, filters)
     total = int(await db.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0)
     pages = max(1, -(-total // per_page))
@@ -111,9 +122,19 @@ async def queue_page(db: AsyncSession, episode_id: int, filters: QueueFilter, pe
     # Deferred join: find the page's ids on the index alone, then load only those rows.
     ids_query = _ordered(query.with_only_columns(Question.id), filters.sort)
     ids = list(await db.scalars(ids_query.offset((page - 1) * per_page).limit(per_page)))
+    return PageIds(ids, total, page, pages, filters)
+
+
+async def questions_by_ids(db: AsyncSession, ids: list[int]) -> list[Question]:
+    """The questions of ``ids`` in that order (those that still exist)."""
     loaded = {q.id: q for q in await db.scalars(select(Question).where(Question.id.in_(ids)))} if ids else {}
-    questions = [loaded[i] for i in ids if i in loaded]
-    return QueuePage(await cards_for(db, questions), total, page, pages, filters)
+    return [loaded[i] for i in ids if i in loaded]
+
+
+async def queue_page(db: AsyncSession, episode_id: int, filters: QueueFilter, per_page: int = PER_PAGE) -> QueuePage:
+    found = await page_ids(db, episode_id, filters, per_page)
+    questions = await questions_by_ids(db, found.ids)
+    return QueuePage(await cards_for(db, questions), found.total, found.page, found.pages, filters)
 
 
 async def cards_for(db: AsyncSession, questions: list[Question]) -> list[Card]:
