@@ -13,14 +13,33 @@ from typing import Any
 from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from moderation import fold
-from qa_app.models import Channel, Department, Question, QuestionStatus, RerouteRequest, RerouteStatus, Submission
+from moderation import DuplicateIndex, fold
+from qa_app.models import (
+    Answer,
+    AnswerStatus,
+    Channel,
+    Department,
+    Question,
+    QuestionStatus,
+    RerouteRequest,
+    RerouteStatus,
+    Submission,
+)
 
 S = QuestionStatus
 # "Needs attention": what moderators must act on.
 ATTENTION = (S.NEW, S.ANSWER_REVIEW)
-PER_PAGE = 25
+PER_PAGE = 50
 SORTS = ("priority", "newest", "oldest", "most_asked")
+
+
+async def merge_threshold(db: AsyncSession, episode_id: int) -> float:
+    """The score a suggestion needs for the board to offer the one-key merge: the episode's
+    suggestion confidence setting, or the duplicate index's default."""
+    from qa_app.models import Episode
+
+    value = await db.scalar(select(Episode.suggest_threshold).where(Episode.id == episode_id))
+    return float(value) if value is not None else DuplicateIndex().suggest_threshold
 
 
 @dataclass(frozen=True)
@@ -58,6 +77,7 @@ class Card:
     suggestions: list[tuple[Question, float]] = field(default_factory=list)
     route_suggestions: list[tuple[Department, float]] = field(default_factory=list)
     pending_reroute: RerouteRequest | None = None
+    answer: Answer | None = None  # the department's answer awaiting approval (status answer_review)
 
 
 @dataclass
@@ -138,7 +158,7 @@ async def queue_page(db: AsyncSession, episode_id: int, filters: QueueFilter, pe
 
 
 async def cards_for(db: AsyncSession, questions: list[Question]) -> list[Card]:
-    """Load what the cards show for these questions in three queries."""
+    """Load what the cards show for these questions in a fixed handful of queries."""
     if not questions:
         return []
     ids = [q.id for q in questions]
@@ -169,6 +189,15 @@ async def cards_for(db: AsyncSession, questions: list[Question]) -> list[Card]:
             )
         )
     }
+    reviewing = [q.id for q in questions if q.status is S.ANSWER_REVIEW]
+    answers: dict[int, Answer] = {}
+    if reviewing:
+        for answer in await db.scalars(
+            select(Answer)
+            .where(Answer.question_id.in_(reviewing), Answer.status == AnswerStatus.SUBMITTED)
+            .order_by(Answer.id)
+        ):
+            answers[answer.question_id] = answer  # the latest submitted one
     cards = []
     for question in questions:
         suggestions = []
@@ -182,7 +211,16 @@ async def cards_for(db: AsyncSession, questions: list[Question]) -> list[Card]:
             for code, conf in question.route_suggestions or []
             if str(code) in departments
         ]
-        cards.append(Card(question, channels.get(question.id, {}), suggestions[:5], routes, reroutes.get(question.id)))
+        cards.append(
+            Card(
+                question,
+                channels.get(question.id, {}),
+                suggestions[:5],
+                routes,
+                reroutes.get(question.id),
+                answers.get(question.id),
+            )
+        )
     return cards
 
 

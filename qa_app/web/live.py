@@ -256,7 +256,12 @@ class LivePublisher:
             counts = await workspace.status_counts(db, episode_id)
             questions = {q.id: q for q in await db.scalars(select(Question).where(Question.id.in_(shown)))}
             cards = {c.question.id: c for c in await queue_service.cards_for(db, list(questions.values()))}
-            context = card_context(await self._departments(db), await self._presence.editors(shown), csrf_input="")
+            context = card_context(
+                await self._departments(db),
+                await self._presence.editors(shown),
+                csrf_input="",
+                merge_threshold=await queue_service.merge_threshold(db, episode_id),
+            )
             department_views = [
                 await load_department_view(db, code, episode_id, touched)
                 for code, touched in departments_touched.items()
@@ -343,7 +348,9 @@ class _EpisodeRef:
 
 async def board_context(db: AsyncSession, presence: Presence, question_ids: list[int]) -> dict[str, Any]:
     departments = await department_service.list_departments(db, active_only=True)
-    return card_context(departments, await presence.editors(question_ids), csrf_input="")
+    questions = await queue_service.questions_by_ids(db, question_ids[:1])
+    threshold = await queue_service.merge_threshold(db, questions[0].episode_id) if questions else 100.0
+    return card_context(departments, await presence.editors(question_ids), csrf_input="", merge_threshold=threshold)
 
 
 def render_card_html(environment: Environment, context: dict[str, Any], card: queue_service.Card) -> str:
