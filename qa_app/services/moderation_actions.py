@@ -539,7 +539,19 @@ async def _undo_decision(ctx: ActionContext, event: AuditEvent) -> Question:
     """Put a routed or rejected question back as it was before, if nobody changed it since."""
     question = await _question(ctx.db, int(event.entity_id or 0))
     before = event.before or {}
-    if question.version != int(before.get("version", -1)) + 1:
+    after = event.after or {}
+    later = await ctx.db.scalar(
+        select(AuditEvent.id).where(
+            AuditEvent.entity_type == "question", AuditEvent.entity_id == question.id, AuditEvent.id > event.id
+        )
+    )
+    current = question.department.code if question.department else None
+    if (
+        later is not None
+        or question.status.value != after.get("status")
+        or current != after.get("department")
+        or question.submission_count != after.get("count")
+    ):
         raise Conflict(_("The question changed since; this change can no longer be undone automatically."))
     snapshot = _snapshot(question)
     previous_department = question.department.code if question.department else None
