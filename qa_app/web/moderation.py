@@ -203,7 +203,7 @@ class ModerationController(Controller):
         """The question a merge would join, shown before the merge (the "m" key opens this)."""
         card = await queue_service.card(db, question_id)
         target = await db.get(Question, target_id) if 0 < target_id < 2**63 else None
-        if card is None or target is None or target.episode_id != card.question.episode_id:
+        if card is None or target is None or target.id == question_id or target.episode_id != card.question.episode_id:
             raise NotFound(_("No such question."))
         score = next((s for other, s in card.suggestions if other.id == target.id), None)
         block = "confirm" if request.headers.get("hx-request") else None
