@@ -64,7 +64,7 @@ SECRET = secrets.token_urlsafe(48)  # QA_SECRET_KEY of the throwaway server
 USERNAME = "bench.moderator"
 PASSWORD = secrets.token_urlsafe(18)  # the throwaway moderator's
 CARD_RE = re.compile(r'id="question-card-(\d+)"')
-VERSION_RE = re.compile(r'name="version" value="(\d+)"')
+VERSION_RE = re.compile(r'data-v="(\d+)"')  # the card's version (its controls are built from it)
 
 
 def emit(name: str, value: object) -> None:
@@ -516,7 +516,7 @@ async def event_phase(
         ws = await websockets.connect(ws_url, additional_headers=headers, max_size=None, open_timeout=30)
         snapshot = await asyncio.wait_for(ws.recv(), 30)
         snapshot_ms.append((time.perf_counter() - started) * 1000)
-        if 'id="queue"' not in snapshot:
+        if 'id="queue-body"' not in snapshot:
             raise RuntimeError("the websocket snapshot has no queue")
         sockets.append(ws)
     emit(f"ws{clients}_connect_all_s", f"{time.perf_counter() - connect_started:.2f}")
