@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import random
 from collections.abc import Awaitable, Callable
@@ -429,6 +430,21 @@ def render_department_view(environment: Environment, view: DepartmentView) -> st
 
 AccessCheck = Callable[[], Awaitable[int | None]]
 
+# Sockets of one worker that show the same list get the same update: each list is computed once per
+# update and shared (20 moderators on "needs attention" cost one query per event, not 20).
+_shared_lists: dict[tuple[Any, ...], asyncio.Future[Any]] = {}
+SHARED_LIST_SECONDS = 2.0
+
+
+async def shared_list(key: tuple[Any, ...], compute: Callable[[], Awaitable[Any]]) -> Any:
+    future = _shared_lists.get(key)
+    if future is None:
+        future = asyncio.ensure_future(compute())
+        _shared_lists[key] = future
+        loop = asyncio.get_running_loop()
+        future.add_done_callback(lambda _: loop.call_later(SHARED_LIST_SECONDS, _shared_lists.pop, key, None))
+    return await asyncio.shield(future)
+
 
 async def _send_frames(socket: WebSocket[Any, Any, Any], frames: str | list[str]) -> None:
     for frame in [frames] if isinstance(frames, str) else frames:
@@ -664,12 +680,20 @@ async def moderation_socket(socket: WebSocket[Any, Any, Any], episode_id: FromPa
             return [add_swap(card_html, "article")] if card_html else []
         token = current_locale.set(locale)
         try:
-            async with runtime.sessionmaker() as db:
-                found = await queue_service.page_ids(db, episode_id, filters)
-                after = found.ids
-                changes = list_changes(shown, after, set(update.items))
-                missing = [i for i, _ in changes.inserted if not update.items.get(i)]
-                extra = await board_cards_html(db, environment, runtime.presence, missing) if missing else {}
+
+            async def compute() -> queue_service.PageIds:
+                async with runtime.sessionmaker() as db:
+                    return await queue_service.page_ids(db, episode_id, filters)
+
+            key = ("board", id(runtime), episode_id, filters, hashlib.blake2b(data).digest())
+            found = await shared_list(key, compute)
+            after = found.ids
+            changes = list_changes(shown, after, set(update.items))
+            missing = [i for i, _ in changes.inserted if not update.items.get(i)]
+            extra: dict[int, str] = {}
+            if missing:  # cards that came onto this page without changing themselves
+                async with runtime.sessionmaker() as db:
+                    extra = await board_cards_html(db, environment, runtime.presence, missing)
             html = {**update.items, **extra}
             if any(not html.get(i) for i, _ in changes.inserted):
                 # A question gone meanwhile: leave it out rather than point a swap at it.

@@ -92,13 +92,16 @@ def test_routed_question_leaves_the_queue_and_enters_the_inbox_live(
     moderator = watched(page_factory, problems, **STAFF)
     watcher = watched(page_factory, problems, **STAFF)
     officer = watched(page_factory, problems, **STAFF)
+    detail = watched(page_factory, problems, **STAFF)
     log_in(moderator, server, "moderator")
     log_in(watcher, server, "moderator2")
     log_in(officer, server, "officer_a")
+    log_in(detail, server, "moderator2")
     moderator.goto(server.url + "/moderation")  # "needs attention"
     watcher.goto(server.url + "/moderation?status=routed")
     officer.goto(server.url + "/department")
-    for page in (moderator, watcher, officer):
+    detail.goto(server.url + f"/moderation/questions/{ids[1]}")  # the question page: its card only
+    for page in (moderator, watcher, officer, detail):
         connected(page)
     assert sorted(card_ids(moderator)) == sorted(ids)
     assert card_ids(watcher) == [] and row_ids(officer) == []
@@ -112,6 +115,7 @@ def test_routed_question_leaves_the_queue_and_enters_the_inbox_live(
     moderator.locator(f"#question-card-{ids[1]}").wait_for(state="detached", timeout=5000)
     watcher.locator(f"#queue-list #question-card-{ids[1]}.status-routed").wait_for(timeout=5000)
     officer.locator(f"#inbox-row-{ids[1]}").wait_for(timeout=5000)
+    detail.locator(f"#question-card-{ids[1]}.status-routed").wait_for(timeout=5000)
     assert "giấy phép lái xe" in officer.locator(f"#inbox-row-{ids[1]}").inner_text()
     assert not officer.locator("#inbox-rows .inbox-empty").is_visible()
     assert "2 câu hỏi" in moderator.locator("#queue-heading").inner_text()
