@@ -270,3 +270,23 @@ async def test_controls_that_do_not_apply_are_not_shown(
     assert "route" not in acts["routed"] and "reject" in acts["routed"]
     assert acts["answered_on_air"] == ""
     assert acts["rejected"] == "reopen"
+
+
+async def test_the_question_page_works_without_javascript(
+    client: AsyncTestClient[Litestar], night: dict[str, Any], db: Any
+) -> None:
+    """The card's controls are built by app.js; the question page also has them as plain forms."""
+    question_id = night["unrelated"]
+    page = (await client.get(f"/moderation/questions/{question_id}")).text
+    plain = page.split("<noscript>", 1)[1].split("</noscript>", 1)[0]
+    assert f'action="/moderation/questions/{question_id}/route"' in plain and 'name="_csrf_token"' in plain
+    version = (await fresh(db, question_id)).version
+    routed = await post_form(
+        client,
+        f"/moderation/questions/{question_id}/route",
+        {"department": "so-tu-phap", "version": version},
+        headers={"Referer": f"http://testserver.local/moderation/questions/{question_id}"},
+        follow_redirects=False,
+    )
+    assert routed.status_code == 303
+    assert (await fresh(db, question_id)).status is QuestionStatus.ROUTED
