@@ -129,4 +129,9 @@ def test_compact_queue_safe_merge_with_undo_and_kept_focus(
     now = focused_card(page)
     assert now is not None and now != card_ids(page)[0], (order, card_ids(page), now)
     assert order.index(now) > 2 or now == third  # below where the moderator was
+
+    # The question page: the same card, whole, with its controls.
+    page.goto(server.url + f"/moderation/questions/{ids[0]}")
+    page.locator(f"#question-card-{ids[0]} select[name=department]").wait_for(timeout=5000)
+    page.screenshot(path=str(ARTIFACTS / "moderation-question-1440.png"))
     assert problems == []
