@@ -290,3 +290,19 @@ async def test_the_question_page_works_without_javascript(
     )
     assert routed.status_code == 303
     assert (await fresh(db, question_id)).status is QuestionStatus.ROUTED
+
+
+async def test_a_split_shows_its_undo_on_the_page_it_lands_on(
+    client: AsyncTestClient[Litestar], night: dict[str, Any], db: Any
+) -> None:
+    target = night["target"]
+    second = await db.scalar(select(Submission.id).where(Submission.tracking_code == "T-SECOND"))
+    split = await post_form(client, f"/moderation/submissions/{second}/split", follow_redirects=False)
+    assert split.status_code == 303
+    page = await client.get(split.headers["location"])
+    region = page.text.split('id="toast-region"', 1)[1].split("</div>\n</div>", 1)[0]
+    assert "Đã tách thành câu hỏi mới #" in region
+    event_id = UNDO_RE.search(region).group(1)  # type: ignore[union-attr]
+    await post_form(client, f"/moderation/history/{event_id}/undo", headers=HX)
+    assert second in await submissions_of(db, target)  # back in the same question
+    assert (await fresh(db, target)).submission_count == 2
