@@ -19,10 +19,11 @@ What it does, in one run:
    ``status=all``, with a search (``q=ngap``), a deep page (``status=all&page=300``) and the htmx
    fragment (``HX-Request``/``HX-Target: queue``): ``--warmup`` requests each, then ``--iterations``
    each, interleaved, one at a time (keep-alive); p50/p90/p99/max, response size, server CPU;
-4. event latency, for each count in ``--clients``: that many websockets on ``/ws/moderation/{id}``
-   (the moderator's cookie, same Origin), each reads its snapshot; then ``--actions`` times a
-   priority change ``POST /moderation/questions/{id}/priority`` (htmx, CSRF form field) on a
-   different question, timed from just before the request to the moment the first and the last
+4. event latency, for each count in ``--clients``: that many websockets on
+   ``/ws/moderation/{id}?status=new&sort=oldest`` (the moderator's cookie, same Origin), each reads its
+   snapshot; then ``--actions`` times a priority change ``POST /moderation/questions/{id}/priority``
+   (htmx, CSRF form field) on a different question of that page (a board only gets the cards its
+   filters show), timed from just before the request to the moment the first and the last
    client received a frame with ``id="question-card-{id}"``; plus the action's own HTTP latency and
    the delay between the action's response and the first frame (the live publisher's own delay);
 5. plain ``name: value`` lines and whether the target (board first render p99 <= 100 ms) is met.
@@ -64,7 +65,7 @@ SECRET = secrets.token_urlsafe(48)  # QA_SECRET_KEY of the throwaway server
 USERNAME = "bench.moderator"
 PASSWORD = secrets.token_urlsafe(18)  # the throwaway moderator's
 CARD_RE = re.compile(r'id="question-card-(\d+)"')
-VERSION_RE = re.compile(r'name="version" value="(\d+)"')
+VERSION_RE = re.compile(r'data-v="(\d+)"')  # the card's version (its controls are built from it)
 
 
 def emit(name: str, value: object) -> None:
@@ -502,7 +503,15 @@ async def event_phase(
     import httpx
     import websockets
 
-    ws_url = f"ws://127.0.0.1:{server.port}/ws/moderation/{episode_id}"
+    # Live lists are exact: a board gets only the cards its own filters show. The sockets watch the new
+    # questions, oldest first (a priority change does not move a card there), and the actions change
+    # the questions of that page.
+    query = "status=new&sort=oldest"
+    ws_url = f"ws://127.0.0.1:{server.port}/ws/moderation/{episode_id}?{query}"
+    async with httpx.AsyncClient(base_url=server.url, headers={"Cookie": cookie}, timeout=30) as http:
+        page = await http.get(f"/moderation?episode={episode_id}&{query}")
+    shown = [int(i) for i in CARD_RE.findall(page.text)]
+    order = [qid for qid in shown if qid in pool] or list(pool)
     headers = {"Cookie": cookie, "Origin": server.url}
     waiting: dict[int, Waiting] = {}
     frames = [0]
@@ -516,7 +525,7 @@ async def event_phase(
         ws = await websockets.connect(ws_url, additional_headers=headers, max_size=None, open_timeout=30)
         snapshot = await asyncio.wait_for(ws.recv(), 30)
         snapshot_ms.append((time.perf_counter() - started) * 1000)
-        if 'id="queue"' not in snapshot:
+        if 'id="queue-body"' not in snapshot:
             raise RuntimeError("the websocket snapshot has no queue")
         sockets.append(ws)
     emit(f"ws{clients}_connect_all_s", f"{time.perf_counter() - connect_started:.2f}")
@@ -540,7 +549,6 @@ async def event_phase(
     readers = [asyncio.create_task(reader(i, ws)) for i, ws in enumerate(sockets)]
     result: dict[str, list[float]] = {"first": [], "last": [], "http": [], "after_response": []}
     timeouts = 0
-    order = list(pool)
     try:
         async with httpx.AsyncClient(
             base_url=server.url, headers={"Cookie": cookie, "HX-Request": "true"}, timeout=30

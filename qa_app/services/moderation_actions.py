@@ -26,6 +26,8 @@ from qa_app.models import (
     Department,
     Episode,
     MessageKind,
+    MessageStatus,
+    OutboundMessage,
     PublicHoliday,
     Question,
     QuestionStatus,
@@ -144,7 +146,11 @@ async def route(
     )
     if department is None:
         raise InvalidInput({"department": _("Choose a department.")})
-    before = _snapshot(question)
+    # What an undo puts back: the routing fields too.
+    before = _snapshot(question) | {
+        "routed_at": question.routed_at.isoformat() if question.routed_at else None,
+        "due_date": question.due_date.isoformat() if question.due_date else None,
+    }
     previous = question.department.code if question.department else None
     episode = await ctx.db.get(Episode, question.episode_id)
     assert episode is not None
@@ -410,16 +416,62 @@ async def split(ctx: ActionContext, submission_id: int) -> Question:
     return created
 
 
+# Changes a moderator can take back, from the toast shown after the action or from the history.
+UNDOABLE = ("question.merge", "question.split", "question.route", "question.reject")
+
+
+async def latest_undoable(db: AsyncSession, question_id: int, actor: User) -> AuditEvent | None:
+    """The change this moderator just made to this question (for the undo toast), if it can be undone."""
+    event = await db.scalar(
+        select(AuditEvent)
+        .where(AuditEvent.entity_type == "question", AuditEvent.entity_id == question_id)
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )
+    if event is None or event.action not in UNDOABLE or event.actor_id != actor.id:
+        return None
+    return event
+
+
+async def merges_into(db: AsyncSession, source_ids: list[int]) -> list[AuditEvent]:
+    """The merges (not undone) that emptied these questions, the latest per question."""
+    if not source_ids:
+        return []
+    events = list(
+        await db.scalars(
+            select(AuditEvent)
+            .where(
+                AuditEvent.action == "question.merge",
+                AuditEvent.entity_type == "question",
+                AuditEvent.entity_id.in_(source_ids),
+            )
+            .order_by(AuditEvent.id)
+        )
+    )
+    undone = set(
+        await db.scalars(
+            select(AuditEvent.note).where(
+                AuditEvent.action == "question.undo", AuditEvent.note.in_([str(e.id) for e in events])
+            )
+        )
+    )
+    latest = {e.entity_id: e for e in events if str(e.id) not in undone}
+    return list(latest.values())
+
+
 async def undo(ctx: ActionContext, audit_event_id: int) -> Question:
-    """Reverse a merge or a split recorded in the history."""
+    """Reverse a merge, a split, a routing or a rejection recorded in the history: the same question
+    comes back as it was (its id, its submissions, its counts), unless it changed since."""
     ensure_role(ctx.actor, Role.MODERATOR)
     event = await ctx.db.get(AuditEvent, audit_event_id)
-    if event is None or event.action not in ("question.merge", "question.split") or not event.after:
-        raise NotFound(_("Only merges and splits can be undone."))
+    if event is None or event.action not in UNDOABLE or not event.after:
+        raise NotFound(_("Only merges, splits, routings and rejections can be undone."))
     if await ctx.db.scalar(
         select(AuditEvent.id).where(AuditEvent.action == "question.undo", AuditEvent.note == str(event.id))
     ):
         raise Conflict(_("This change was already undone."))
+    if event.action in ("question.route", "question.reject"):
+        return await _undo_decision(ctx, event)
     if event.action == "question.merge":
         source = await _question(ctx.db, int(event.entity_id or 0))
         target = await _question(ctx.db, int(event.after["target_id"]))
@@ -483,6 +535,70 @@ async def undo(ctx: ActionContext, audit_event_id: int) -> Question:
     await _publish(ctx, original, "unsplit")
     await _publish(ctx, created, "merged")
     return original
+
+
+async def _undo_decision(ctx: ActionContext, event: AuditEvent) -> Question:
+    """Put a routed or rejected question back as it was before, if nobody changed it since."""
+    question = await _question(ctx.db, int(event.entity_id or 0))
+    before = event.before or {}
+    after = event.after or {}
+    later = await ctx.db.scalar(
+        select(AuditEvent.id).where(
+            AuditEvent.entity_type == "question", AuditEvent.entity_id == question.id, AuditEvent.id > event.id
+        )
+    )
+    current = question.department.code if question.department else None
+    if (
+        later is not None
+        or question.status.value != after.get("status")
+        or current != after.get("department")
+        or question.submission_count != after.get("count")
+    ):
+        raise Conflict(_("The question changed since; this change can no longer be undone automatically."))
+    snapshot = _snapshot(question)
+    previous_department = question.department.code if question.department else None
+    question.status = QuestionStatus(before["status"])
+    if event.action == "question.route":
+        code = before.get("department")
+        question.department = await ctx.db.scalar(select(Department).where(Department.code == code)) if code else None
+        routed_at, due = before.get("routed_at"), before.get("due_date")
+        question.routed_at = datetime.fromisoformat(routed_at) if routed_at else None
+        question.due_date = date.fromisoformat(due) if due else None
+    else:
+        question.reject_reason = None
+        question.reject_note = None
+        # The "out of scope" message to the citizens goes only if the rejection stands.
+        await ctx.db.execute(
+            update(OutboundMessage)
+            .where(
+                OutboundMessage.question_id == question.id,
+                OutboundMessage.kind == MessageKind.OUT_OF_SCOPE,
+                OutboundMessage.status == MessageStatus.PENDING,
+                OutboundMessage.attempts == 0,
+            )
+            .values(status=MessageStatus.CANCELLED)
+            .execution_options(synchronize_session=False)
+        )
+    audit.record(
+        ctx.db,
+        ctx.actor,
+        "question.undo",
+        "question",
+        question.id,
+        episode_id=question.episode_id,
+        before=snapshot,
+        after=_snapshot(question),
+        note=str(event.id),
+    )
+    await _commit(ctx, question)
+    current = question.department.code if question.department else None
+    await _publish(
+        ctx,
+        question,
+        "unrouted" if event.action == "question.route" else "reopened",
+        previous_department=previous_department if previous_department != current else None,
+    )
+    return question
 
 
 async def review_answer(

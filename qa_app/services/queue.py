@@ -13,14 +13,33 @@ from typing import Any
 from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from moderation import fold
-from qa_app.models import Channel, Department, Question, QuestionStatus, RerouteRequest, RerouteStatus, Submission
+from moderation import DuplicateIndex, fold
+from qa_app.models import (
+    Answer,
+    AnswerStatus,
+    Channel,
+    Department,
+    Question,
+    QuestionStatus,
+    RerouteRequest,
+    RerouteStatus,
+    Submission,
+)
 
 S = QuestionStatus
 # "Needs attention": what moderators must act on.
 ATTENTION = (S.NEW, S.ANSWER_REVIEW)
-PER_PAGE = 25
+PER_PAGE = 50
 SORTS = ("priority", "newest", "oldest", "most_asked")
+
+
+async def merge_threshold(db: AsyncSession, episode_id: int) -> float:
+    """The score a suggestion needs for the board to offer the one-key merge: the episode's
+    suggestion confidence setting, or the duplicate index's default."""
+    from qa_app.models import Episode
+
+    value = await db.scalar(select(Episode.suggest_threshold).where(Episode.id == episode_id))
+    return float(value) if value is not None else DuplicateIndex().suggest_threshold
 
 
 @dataclass(frozen=True)
@@ -58,11 +77,23 @@ class Card:
     suggestions: list[tuple[Question, float]] = field(default_factory=list)
     route_suggestions: list[tuple[Department, float]] = field(default_factory=list)
     pending_reroute: RerouteRequest | None = None
+    answer: Answer | None = None  # the department's answer awaiting approval (status answer_review)
 
 
 @dataclass
 class QueuePage:
     cards: list[Card]
+    total: int
+    page: int
+    pages: int
+    filters: QueueFilter
+
+
+@dataclass(frozen=True)
+class PageIds:
+    """Which questions a page of the queue shows, in order: what a live board compares with what it shows."""
+
+    ids: list[int]
     total: int
     page: int
     pages: int
@@ -103,7 +134,7 @@ def _ordered(query: Select[Any], sort: str) -> Select[Any]:
     return query.order_by(Question.priority.desc(), Question.created_at.desc(), Question.id.desc())
 
 
-async def queue_page(db: AsyncSession, episode_id: int, filters: QueueFilter, per_page: int = PER_PAGE) -> QueuePage:
+async def page_ids(db: AsyncSession, episode_id: int, filters: QueueFilter, per_page: int = PER_PAGE) -> PageIds:
     query = _filtered(episode_id, filters)
     total = int(await db.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0)
     pages = max(1, -(-total // per_page))
@@ -111,13 +142,23 @@ async def queue_page(db: AsyncSession, episode_id: int, filters: QueueFilter, pe
     # Deferred join: find the page's ids on the index alone, then load only those rows.
     ids_query = _ordered(query.with_only_columns(Question.id), filters.sort)
     ids = list(await db.scalars(ids_query.offset((page - 1) * per_page).limit(per_page)))
+    return PageIds(ids, total, page, pages, filters)
+
+
+async def questions_by_ids(db: AsyncSession, ids: list[int]) -> list[Question]:
+    """The questions of ``ids`` in that order (those that still exist)."""
     loaded = {q.id: q for q in await db.scalars(select(Question).where(Question.id.in_(ids)))} if ids else {}
-    questions = [loaded[i] for i in ids if i in loaded]
-    return QueuePage(await cards_for(db, questions), total, page, pages, filters)
+    return [loaded[i] for i in ids if i in loaded]
+
+
+async def queue_page(db: AsyncSession, episode_id: int, filters: QueueFilter, per_page: int = PER_PAGE) -> QueuePage:
+    found = await page_ids(db, episode_id, filters, per_page)
+    questions = await questions_by_ids(db, found.ids)
+    return QueuePage(await cards_for(db, questions), found.total, found.page, found.pages, filters)
 
 
 async def cards_for(db: AsyncSession, questions: list[Question]) -> list[Card]:
-    """Load what the cards show for these questions in three queries."""
+    """Load what the cards show for these questions in a fixed handful of queries."""
     if not questions:
         return []
     ids = [q.id for q in questions]
@@ -148,6 +189,15 @@ async def cards_for(db: AsyncSession, questions: list[Question]) -> list[Card]:
             )
         )
     }
+    reviewing = [q.id for q in questions if q.status is S.ANSWER_REVIEW]
+    answers: dict[int, Answer] = {}
+    if reviewing:
+        for answer in await db.scalars(
+            select(Answer)
+            .where(Answer.question_id.in_(reviewing), Answer.status == AnswerStatus.SUBMITTED)
+            .order_by(Answer.id)
+        ):
+            answers[answer.question_id] = answer  # the latest submitted one
     cards = []
     for question in questions:
         suggestions = []
@@ -161,7 +211,16 @@ async def cards_for(db: AsyncSession, questions: list[Question]) -> list[Card]:
             for code, conf in question.route_suggestions or []
             if str(code) in departments
         ]
-        cards.append(Card(question, channels.get(question.id, {}), suggestions[:5], routes, reroutes.get(question.id)))
+        cards.append(
+            Card(
+                question,
+                channels.get(question.id, {}),
+                suggestions[:5],
+                routes,
+                reroutes.get(question.id),
+                answers.get(question.id),
+            )
+        )
     return cards
 
 

@@ -43,7 +43,17 @@ CARD_MESSAGES = (
     N_("Approve wording"),
     N_("%(num)d citizen"),
     N_("%(num)d citizens"),
+    N_("Show all"),
+    N_("Merge…"),
+    N_("Answer awaiting approval"),
+    N_("Approve answer"),
+    N_("Return"),
+    N_("What should the department change?"),
+    N_("Return to the department"),
+    N_("by"),
 )
+# A card shows this much of a question's wording; the rest is one click away.
+CLAMP_CHARS = 180
 
 
 def card_texts() -> dict[str, Any]:
@@ -68,9 +78,15 @@ def department_options(departments: list[Department]) -> Markup:
 
 
 def card_context(
-    departments: list[Department], editors: dict[int, str], *, csrf_input: str | None = None
+    departments: list[Department],
+    editors: dict[int, str],
+    *,
+    csrf_input: str | None = None,
+    merge_threshold: float = 100.0,
 ) -> dict[str, Any]:
     context: dict[str, Any] = {
+        "merge_threshold": merge_threshold,
+        "clamp_chars": CLAMP_CHARS,
         "departments": departments,
         "department_options": department_options(departments),
         "wards": wards_by_code(),

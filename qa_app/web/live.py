@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import random
 from collections.abc import Awaitable, Callable
@@ -20,6 +21,7 @@ from litestar import WebSocket, websocket
 from litestar.channels import ChannelsPlugin
 from litestar.exceptions import WebSocketDisconnect
 from litestar.params import FromPath
+from markupsafe import escape
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -27,6 +29,7 @@ from qa_app.availability import database_unavailable
 from qa_app.channels_backend import RESYNC, RESYNC_CHANNEL
 from qa_app.events import EpisodeChanged, Event, OnAirChanged, QuestionChanged
 from qa_app.i18n import current_locale
+from qa_app.i18n import gettext as _
 from qa_app.models import Department, Episode, Question, Role, User
 from qa_app.security import origin_allowed
 from qa_app.services import broadcast, workspace
@@ -40,6 +43,7 @@ from qa_app.timeutil import as_utc, to_local, utcnow
 from qa_app.web.auth import SESSION_COOKIE, runtime_of
 from qa_app.web.board import card_context
 from qa_app.web.edge import parse_int
+from qa_app.web.live_lists import ListUpdate, add_swap, list_changes, swaps
 from qa_app.web.moderation import filters_from
 from qa_app.web.rendering import render_string
 
@@ -99,6 +103,11 @@ PRODUCER_ACTIONS = BROADCAST_ACTIONS | {"answer_approved", "answer_returned", "r
 
 def department_channel(code: str) -> str:
     return f"department:{code}"
+
+
+def department_counters_channel(code: str) -> str:
+    """An officer's workspace counters (their department's share of the episode)."""
+    return f"department:{code}:counters"
 
 
 class LivePublisher:
@@ -233,7 +242,6 @@ class LivePublisher:
         # boards get the newest few cards live; the counters show them all and a reload shows the rest.
         arrivals = list(dict.fromkeys(e.question_id for e in changes if e.action in ("submitted", "joined")))
         arrivals = arrivals[-self.MAX_LIVE_ARRIVALS :]
-        new_ids = {e.question_id for e in changes if e.action == "submitted"}
         edited = list(dict.fromkeys(e.question_id for e in changes if e.action not in ("submitted", "joined")))
         shown = list(dict.fromkeys(edited + arrivals))
         departments_touched: dict[str, dict[int, bool]] = {}
@@ -249,25 +257,30 @@ class LivePublisher:
             counts = await workspace.status_counts(db, episode_id)
             questions = {q.id: q for q in await db.scalars(select(Question).where(Question.id.in_(shown)))}
             cards = {c.question.id: c for c in await queue_service.cards_for(db, list(questions.values()))}
-            context = card_context(await self._departments(db), await self._presence.editors(shown), csrf_input="")
+            context = card_context(
+                await self._departments(db),
+                await self._presence.editors(shown),
+                csrf_input="",
+                merge_threshold=await queue_service.merge_threshold(db, episode_id),
+            )
             department_views = [
                 await load_department_view(db, code, episode_id, touched)
                 for code, touched in departments_touched.items()
             ]
         self._channels.publish(self._render_counters(counts, None), counters_channel(episode_id))
-        parts = [
-            render_string(
-                self._environment,
-                "moderation/queue.html",
-                {"counts": counts, "oob": True, "episode": _EpisodeRef(episode_id)},
-                block="counters",
-            ),
-        ]
-        for question_id in shown:
-            card = cards.get(question_id)
-            if card is not None:
-                parts.append(render_card_fragment(self._environment, context, card, incoming=question_id in new_ids))
-        self._channels.publish("\n".join(parts), moderation_channel(episode_id))
+        head = render_string(
+            self._environment,
+            "moderation/queue.html",
+            {"counts": counts, "oob": True, "episode": _EpisodeRef(episode_id)},
+            block="counters",
+        )
+        # Each card once, without a swap: every board's socket puts it where its own filters want it.
+        items = {
+            question_id: render_card_html(self._environment, context, cards[question_id])
+            for question_id in shown
+            if question_id in cards
+        }
+        self._channels.publish(ListUpdate(head, items).encode(), moderation_channel(episode_id))
         if (
             any(isinstance(e, OnAirChanged | EpisodeChanged) for e in events)
             or any(e.action in BROADCAST_ACTIONS for e in changes)
@@ -280,12 +293,11 @@ class LivePublisher:
             )
         for view in department_views:
             if view is not None:
-                html = (
-                    self._render_counters(view.episode_counts, view.department.code)
-                    + "\n"
-                    + render_department_view(self._environment, view)
+                code = view.department.code
+                self._channels.publish(
+                    self._render_counters(view.episode_counts, code), department_counters_channel(code)
                 )
-                self._channels.publish(html, department_channel(view.department.code))
+                self._channels.publish(render_department_view(self._environment, view), department_channel(code))
 
     async def _publish_broadcast(self, episode_id: int, *, producer: bool) -> None:
         """The studio screen and the public board: one render each, sent to every subscriber as is."""
@@ -337,28 +349,26 @@ class _EpisodeRef:
 
 async def board_context(db: AsyncSession, presence: Presence, question_ids: list[int]) -> dict[str, Any]:
     departments = await department_service.list_departments(db, active_only=True)
-    return card_context(departments, await presence.editors(question_ids), csrf_input="")
+    questions = await queue_service.questions_by_ids(db, question_ids[:1])
+    threshold = await queue_service.merge_threshold(db, questions[0].episode_id) if questions else 100.0
+    return card_context(departments, await presence.editors(question_ids), csrf_input="", merge_threshold=threshold)
 
 
-def render_card_fragment(
-    environment: Environment, context: dict[str, Any], card: queue_service.Card, *, incoming: bool = False
-) -> str:
-    """A question card as an out-of-band fragment: replaces the card where it is shown, or for a new
-    question, goes to the top of the "just arrived" strip."""
-    html = render_string(environment, "moderation/_card.html", {**context, "card": card, "oob": not incoming})
-    if incoming:
-        return f'<div hx-swap-oob="afterbegin:#queue-incoming">{html}</div>'
-    return html
+def render_card_html(environment: Environment, context: dict[str, Any], card: queue_service.Card) -> str:
+    """A question card as the board shows it (no swap attribute: each socket says where it goes)."""
+    return render_string(environment, "moderation/_card.html", {**context, "card": card, "oob": False})
 
 
-async def board_card_html(
-    db: AsyncSession, environment: Environment, presence: Presence, question_id: int, *, incoming: bool = False
-) -> str:
-    card = await queue_service.card(db, question_id)
-    if card is None:
-        return ""
-    context = await board_context(db, presence, [question_id])
-    return render_card_fragment(environment, context, card, incoming=incoming)
+async def board_cards_html(
+    db: AsyncSession, environment: Environment, presence: Presence, ids: list[int]
+) -> dict[int, str]:
+    questions = await queue_service.questions_by_ids(db, ids)
+    if not questions:
+        return {}
+    context = await board_context(db, presence, [q.id for q in questions])
+    return {
+        c.question.id: render_card_html(environment, context, c) for c in await queue_service.cards_for(db, questions)
+    }
 
 
 @dataclass
@@ -389,41 +399,71 @@ async def load_department_view(
     return DepartmentView(department, episode_counts, counts, overdue, rows)
 
 
-def render_department_view(environment: Environment, view: DepartmentView) -> str:
-    """Inbox counters, and each changed row: removed where shown, then (unless the question left the
-    department) put at the top of the inbox."""
+def _inbox_context(department: Department, counts: dict[str, int], overdue: int) -> dict[str, Any]:
     from qa_app.web.department import deadline_state
 
-    context: dict[str, Any] = {
-        "department": view.department,
-        "counts": view.counts,
-        "overdue": view.overdue,
+    return {
+        "department": department,
+        "counts": counts,
+        "overdue": overdue,
         "oob": True,
         "today": to_local(utcnow()).date(),
         "deadline_state": deadline_state,
     }
-    parts = [render_string(environment, "department/inbox.html", context, block="inbox_counters")]
-    for question_id, question in view.rows:
-        parts.append(f'<tr id="inbox-row-{question_id}" hx-swap-oob="delete"></tr>')
-        if question is not None:
-            row = render_string(
-                environment, "department/_inbox_row.html", {**context, "question": question, "oob": False}
-            )
-            parts.append(f'<tbody hx-swap-oob="afterbegin:#inbox-rows">{row}</tbody>')
-    return "\n".join(parts)
+
+
+def render_inbox_row(environment: Environment, context: dict[str, Any], question: Question) -> str:
+    return render_string(environment, "department/_inbox_row.html", {**context, "question": question, "oob": False})
+
+
+def render_department_view(environment: Environment, view: DepartmentView) -> str:
+    """Inbox counters, and each changed row ("" when the question left the department): every inbox
+    socket places the rows under its own filters."""
+    context = _inbox_context(view.department, view.counts, view.overdue)
+    head = render_string(environment, "department/inbox.html", context, block="inbox_counters")
+    items = {
+        question_id: render_inbox_row(environment, context, question) if question is not None else ""
+        for question_id, question in view.rows
+    }
+    return ListUpdate(head, items).encode()
 
 
 AccessCheck = Callable[[], Awaitable[int | None]]
+
+# Sockets of one worker that show the same list get the same update: each list is computed once per
+# update and shared (20 moderators on "needs attention" cost one query per event, not 20).
+_shared_lists: dict[tuple[Any, ...], asyncio.Future[Any]] = {}
+SHARED_LIST_SECONDS = 2.0
+
+
+async def shared_list(key: tuple[Any, ...], compute: Callable[[], Awaitable[Any]]) -> Any:
+    future = _shared_lists.get(key)
+    if future is None:
+        future = asyncio.ensure_future(compute())
+        _shared_lists[key] = future
+        loop = asyncio.get_running_loop()
+        future.add_done_callback(lambda _: loop.call_later(SHARED_LIST_SECONDS, _shared_lists.pop, key, None))
+    return await asyncio.shield(future)
+
+
+async def _send_frames(socket: WebSocket[Any, Any, Any], frames: str | list[str]) -> None:
+    for frame in [frames] if isinstance(frames, str) else frames:
+        if frame:
+            await socket.send_text(frame)
 
 
 async def _serve(
     socket: WebSocket[Any, Any, Any],
     channels: ChannelsPlugin,
     names: list[str],
-    snapshot: Callable[[], Awaitable[str]],
+    snapshot: Callable[[], Awaitable[str | list[str]]],
     access_lost: AccessCheck | None,
+    on_update: Callable[[bytes], Awaitable[list[str]]] | None = None,
 ) -> None:
     """Accept, subscribe, send the snapshot, then stream until the client leaves or loses access.
+
+    ``on_update`` turns a published message into this client's frames (a live list under its filters);
+    without it the message is sent as is.
 
     ``access_lost`` is asked every ACCESS_RECHECK_SECONDS, however chatty the client is, and gives
     the close code once the access the socket was opened with is gone (None while it holds).
@@ -441,13 +481,16 @@ async def _serve(
             return
         try:
             if data != RESYNC:
-                await socket.send_data(data)
+                if on_update is None:
+                    await socket.send_data(data)
+                    return
+                for frame in await on_update(data):
+                    if frame:
+                        await socket.send_text(frame)
                 return
             # Every socket of the worker re-syncs at once: spread the snapshots' database reads.
             await asyncio.sleep(random.uniform(0, RESYNC_SPREAD_SECONDS))
-            fresh = await snapshot()
-            if fresh:
-                await socket.send_text(fresh)
+            await _send_frames(socket, await snapshot())
         except Exception as exc:
             # Gone, or the snapshot failed: either way the browser reconnects and starts afresh.
             closed = True
@@ -459,9 +502,7 @@ async def _serve(
     try:
         async with channels.start_subscription([*names, RESYNC_CHANNEL]) as subscriber:
             # Subscribe before the snapshot: an event between the two is sent twice, never lost.
-            first = await snapshot()
-            if first:
-                await socket.send_text(first)
+            await _send_frames(socket, await snapshot())
             # join=False: a client that left does not need the backlog (and a send to it would fail).
             async with subscriber.run_in_background(deliver, join=False):
                 loop = asyncio.get_running_loop()
@@ -555,7 +596,7 @@ async def workspace_socket(socket: WebSocket[Any, Any, Any], episode_id: FromPat
         await refuse(socket, 4403)
         return
     # The dashboard shows counters only: no moderation card (with contacts) reaches operators or producers.
-    names = [department_channel(department_code) if department_code else counters_channel(episode_id)]
+    names = [department_counters_channel(department_code) if department_code else counters_channel(episode_id)]
     locale = current_locale.get()
 
     async def snapshot() -> str:
@@ -601,11 +642,25 @@ async def moderation_socket(socket: WebSocket[Any, Any, Any], episode_id: FromPa
         page=parse_int(params.get("page", ""), minimum=1) or 1,
     )
     single = parse_int(params.get("question", ""), minimum=1)  # one card, or the queue page
+    # The ids this client's list shows, in order, as last sent: each update is placed against them.
+    shown: list[int] = []
+    heading: list[tuple[int, int, int]] = []  # (total, page, pages) last sent
+
+    def head_parts(found: Any) -> list[str]:
+        context = {"page": found, "filters": filters, "episode": _EpisodeRef(episode_id), "oob_part": True}
+        return [
+            render_string(environment, "moderation/queue.html", context, block="queue_heading"),
+            render_string(environment, "moderation/queue.html", context, block="queue_pager"),
+        ]
 
     async def snapshot() -> str:
         token = current_locale.set(locale)
         try:
             async with runtime.sessionmaker() as db:
+                if single is not None:
+                    # The question page: its card only (it shows no counters).
+                    cards = await board_cards_html(db, environment, runtime.presence, [single])
+                    return add_swap(cards[single], "article") if single in cards else ""
                 counts = await workspace.status_counts(db, episode_id)
                 parts = [
                     render_string(
@@ -615,19 +670,71 @@ async def moderation_socket(socket: WebSocket[Any, Any, Any], episode_id: FromPa
                         block="counters",
                     )
                 ]
-                if single is not None:
-                    parts.append(await board_card_html(db, environment, runtime.presence, single))
-                else:
-                    page = await queue_service.queue_page(db, episode_id, filters)
-                    context = await board_context(db, runtime.presence, [c.question.id for c in page.cards])
-                    context.update(page=page, filters=filters, oob=True, episode=_EpisodeRef(episode_id))
-                    parts.append(render_string(environment, "moderation/queue.html", context, block="queue"))
+                page = await queue_service.queue_page(db, episode_id, filters)
+                context = await board_context(db, runtime.presence, [c.question.id for c in page.cards])
+                context.update(page=page, filters=filters, oob=True, episode=_EpisodeRef(episode_id))
+                parts.append(render_string(environment, "moderation/queue.html", context, block="queue_body"))
+                shown[:] = [c.question.id for c in page.cards]
+                heading[:] = [(page.total, page.page, page.pages)]
                 return "\n".join(parts)
         finally:
             current_locale.reset(token)
 
+    async def on_update(data: bytes) -> list[str]:
+        update = ListUpdate.decode(data)
+        if update is None:
+            return []
+        if single is not None:
+            card_html = update.items.get(single)
+            return [add_swap(card_html, "article")] if card_html else []
+        token = current_locale.set(locale)
+        try:
+
+            async def compute() -> queue_service.PageIds:
+                async with runtime.sessionmaker() as db:
+                    return await queue_service.page_ids(db, episode_id, filters)
+
+            key = ("board", id(runtime), episode_id, filters, hashlib.blake2b(data).digest())
+            found = await shared_list(key, compute)
+            after = found.ids
+            changes = list_changes(shown, after, set(update.items))
+            missing = [i for i, _ in changes.inserted if not update.items.get(i)]
+            extra: dict[int, str] = {}
+            if missing:  # cards that came onto this page without changing themselves
+                async with runtime.sessionmaker() as db:
+                    extra = await board_cards_html(db, environment, runtime.presence, missing)
+            html = {**update.items, **extra}
+            if any(not html.get(i) for i, _ in changes.inserted):
+                # A question gone meanwhile: leave it out rather than point a swap at it.
+                after = [i for i in after if html.get(i) or i in shown]
+                changes = list_changes(shown, after, set(update.items))
+            parts = [update.head]
+            parts.extend(
+                swaps(
+                    changes,
+                    html.__getitem__,
+                    tag="article",
+                    dom_id=lambda i: f"question-card-{i}",
+                    list_id="queue-list",
+                )
+            )
+            if heading != [(found.total, found.page, found.pages)]:
+                parts.extend(head_parts(found))
+                heading[:] = [(found.total, found.page, found.pages)]
+            shown[:] = after
+            return ["\n".join(p for p in parts if p)]
+        finally:
+            current_locale.reset(token)
+
     with contextlib.suppress(WebSocketDisconnect):
-        await _serve(socket, runtime.channels, [moderation_channel(episode_id)], snapshot, staff_access(socket, user))
+        await _serve(
+            socket,
+            runtime.channels,
+            [moderation_channel(episode_id)],
+            snapshot,
+            staff_access(socket, user),
+            on_update,
+        )
 
 
 @websocket("/ws/department", name="department_socket")
@@ -652,40 +759,82 @@ async def department_socket(socket: WebSocket[Any, Any, Any]) -> None:
     runtime = runtime_of(socket)
     environment: Environment = socket.app.template_engine.engine  # type: ignore[union-attr]
     locale = current_locale.get()
+    # The filters the inbox page shows (its filter form reloads the page, and so this socket).
+    status = socket.query_params.get("status", "open")[:32] or "open"
+    due = socket.query_params.get("due", "")[:16]
+    shown: list[int] = []
 
-    async def snapshot() -> str:
+    async def rows_now(db: AsyncSession, department: Department) -> list[Question]:
         from qa_app.services import answers as answer_service
-        from qa_app.web.department import deadline_state
+
+        return await answer_service.inbox(db, department.id, status=status, due=due)
+
+    async def snapshot() -> list[str]:
+        from qa_app.services import answers as answer_service
 
         token = current_locale.set(locale)
         try:
             async with runtime.sessionmaker() as db:
                 department = await db.scalar(select(Department).where(Department.code == code))
                 if department is None:
-                    return ""
+                    return []
                 counts, overdue = await answer_service.inbox_counts(db, department.id)
-                questions = await answer_service.inbox(db, department.id)
-                context = {
-                    "department": department,
-                    "counts": counts,
-                    "overdue": overdue,
-                    "oob": True,
-                    "today": to_local(utcnow()).date(),
-                    "deadline_state": deadline_state,
-                }
-                rows = "".join(
-                    render_string(environment, "department/_inbox_row.html", {**context, "question": q, "oob": False})
-                    for q in questions
+                questions = await rows_now(db, department)
+                context = _inbox_context(department, counts, overdue)
+                rows = "".join(render_inbox_row(environment, context, q) for q in questions)
+                shown[:] = [q.id for q in questions]
+                empty = escape(_("Nothing to answer right now."))
+                return [  # two frames: see on_update
+                    render_string(environment, "department/inbox.html", context, block="inbox_counters"),
+                    f'<tbody id="inbox-rows" hx-swap-oob="true">{rows}'
+                    f'<tr class="inbox-empty"><td colspan="6">{empty}</td></tr></tbody>',
+                ]
+        finally:
+            current_locale.reset(token)
+
+    async def on_update(data: bytes) -> list[str]:
+        update = ListUpdate.decode(data)
+        if update is None:
+            return []
+        token = current_locale.set(locale)
+        try:
+            async with runtime.sessionmaker() as db:
+                department = await db.scalar(select(Department).where(Department.code == code))
+                if department is None:
+                    return []
+                questions = await rows_now(db, department)
+                after = [q.id for q in questions]
+                changes = list_changes(shown, after, {k for k, v in update.items.items() if v})
+                missing = [i for i, _ in changes.inserted if not update.items.get(i)]
+                extra: dict[int, str] = {}
+                if missing:
+                    from qa_app.services import answers as answer_service
+
+                    context = _inbox_context(department, *(await answer_service.inbox_counts(db, department.id)))
+                    extra = {q.id: render_inbox_row(environment, context, q) for q in questions if q.id in missing}
+            html = {**update.items, **extra}
+            # One frame per row: a table row parses only where a table is open, so it cannot share a
+            # frame with the counters (htmx parses a frame as one fragment).
+            frames = [update.head]
+            frames.extend(
+                swaps(
+                    changes,
+                    html.__getitem__,
+                    tag="tr",
+                    dom_id=lambda i: f"inbox-row-{i}",
+                    list_id="inbox-rows",
+                    wrapper="tbody",
                 )
-                return (
-                    render_string(environment, "department/inbox.html", context, block="inbox_counters")
-                    + f'\n<tbody id="inbox-rows" hx-swap-oob="true">{rows}</tbody>'
-                )
+            )
+            shown[:] = after
+            return frames
         finally:
             current_locale.reset(token)
 
     with contextlib.suppress(WebSocketDisconnect):
-        await _serve(socket, runtime.channels, [department_channel(code)], snapshot, staff_access(socket, user))
+        await _serve(
+            socket, runtime.channels, [department_channel(code)], snapshot, staff_access(socket, user), on_update
+        )
 
 
 async def producer_view(db: AsyncSession, episode_id: int) -> dict[str, Any]:

@@ -56,7 +56,12 @@ def filters_from(
 async def board_context(db: Any, runtime: Runtime, episode: Episode, question_ids: list[int]) -> dict[str, Any]:
     """What every card needs besides itself: departments to route to, who edits what."""
     departments = await department_service.list_departments(db, active_only=True)
-    return {"episode": episode, **card_context(departments, await runtime.presence.editors(question_ids))}
+    context = card_context(
+        departments,
+        await runtime.presence.editors(question_ids),
+        merge_threshold=await queue_service.merge_threshold(db, episode.id),
+    )
+    return {"episode": episode, **context}
 
 
 async def render_card(
@@ -67,13 +72,16 @@ async def render_card(
     *,
     message: str | None = None,
     status_code: int = 200,
+    full: bool = False,
+    toast: str | None = None,
+    undo_event: int | None = None,
 ) -> Response[str]:
     card = await queue_service.card(db, question_id)
     if card is None:
         raise NotFound(_("No such question."))
     episode = await episode_service.get_episode(db, card.question.episode_id)
     context = await board_context(db, runtime, episode, [question_id])
-    context.update(card=card, message=message, oob=False)
+    context.update(card=card, message=message, oob=False, full=full, toast_text=toast, undo_event=undo_event)
     headers = {"HX-Retarget": f"#question-card-{question_id}", "HX-Reswap": "outerHTML"} if message else None
     return render(request, "moderation/_card.html", context, status_code=status_code, headers=headers)
 
@@ -115,9 +123,23 @@ class ModerationController(Controller):
         block = "queue" if request.headers.get("hx-request") and request.headers.get("hx-target") == "queue" else None
         return render(request, "moderation/queue.html", context, block=block)
 
+    @get("/ward-options", name="moderation_ward_options")
+    async def ward_options(self, request: Request[Any, Any, Any], ward: FromQuery[str] = "") -> Response[str]:
+        """The ward filter's options, loaded after the board's first render (and cached by the browser)."""
+        context = {"filters": filters_from(ward=ward), "all_wards": True}
+        response = render(request, "moderation/queue.html", context, block="ward_options")
+        response.headers["Cache-Control"] = "private, max-age=3600"
+        return response
+
     @get("/questions/{question_id:int}", name="moderation_question")
     async def show_question(
-        self, request: Request[Any, Any, Any], db: Db, runtime: RuntimeDep, question_id: FromPath[int]
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        runtime: RuntimeDep,
+        actor: Actor,
+        question_id: FromPath[int],
+        split: FromQuery[int] = 0,
     ) -> Response[str]:
         card = await queue_service.card(db, question_id)
         if card is None:
@@ -134,7 +156,20 @@ class ModerationController(Controller):
         history = await audit_service.history(db, "question", question_id)
         undone = {event.note for event in history if event.action == "question.undo"}
         merged_here = list(await db.scalars(select(Question).where(Question.merged_into_id == question_id)))
+        # Submissions that came with a merge go back with "undo the merge" (the same question again),
+        # not with a split into a new one.
+        came_with: dict[int, tuple[int, int]] = {}
+        for event in await actions.merges_into(db, [q.id for q in merged_here]):
+            for submission_id in (event.after or {}).get("submission_ids", []):
+                came_with[int(submission_id)] = (event.id, int(event.entity_id or 0))
         context = await board_context(db, runtime, episode, [question_id])
+        if split:
+            undoable = await actions.latest_undoable(db, question_id, actor)
+            if undoable is not None and undoable.action == "question.split":
+                context["page_toast"] = {
+                    "text": _("Split out as a new question #%(id)d.") % {"id": split},
+                    "undo_event": undoable.id,
+                }
         context.update(
             reroute=await answer_service.pending_reroute(db, question_id),
             card=card,
@@ -144,16 +179,38 @@ class ModerationController(Controller):
             department_names={d.code: d.name for d in await department_service.list_departments(db)},
             undone=undone,
             merged_here=merged_here,
+            came_with=came_with,
+            undoable_actions=actions.UNDOABLE,
             oob=False,
             message=None,
+            full=True,
         )
         return render(request, "moderation/question.html", context)
 
     @get("/questions/{question_id:int}/card", name="moderation_card")
     async def show_card(
-        self, request: Request[Any, Any, Any], db: Db, runtime: RuntimeDep, question_id: FromPath[int]
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        runtime: RuntimeDep,
+        question_id: FromPath[int],
+        full: FromQuery[bool] = False,
     ) -> Response[str]:
-        return await render_card(request, db, runtime, question_id)
+        return await render_card(request, db, runtime, question_id, full=full)
+
+    @get("/questions/{question_id:int}/merge", name="moderation_merge_confirm")
+    async def confirm_merge(
+        self, request: Request[Any, Any, Any], db: Db, question_id: FromPath[int], target_id: FromQuery[int] = 0
+    ) -> Response[str]:
+        """The question a merge would join, shown before the merge (the "m" key opens this)."""
+        card = await queue_service.card(db, question_id)
+        target = await db.get(Question, target_id) if 0 < target_id < 2**63 else None
+        if card is None or target is None or target.id == question_id or target.episode_id != card.question.episode_id:
+            raise NotFound(_("No such question."))
+        score = next((s for other, s in card.suggestions if other.id == target.id), None)
+        block = "confirm" if request.headers.get("hx-request") else None
+        context = {"question": card.question, "target": target, "score": score}
+        return render(request, "moderation/merge_confirm.html", context, block=block)
 
     @get("/questions/{question_id:int}/targets", name="moderation_merge_targets")
     async def merge_targets(
@@ -168,12 +225,20 @@ class ModerationController(Controller):
         return render(request, "moderation/_merge_targets.html", {"question": question, "targets": targets, "query": q})
 
     async def _act(
-        self, request: Request[Any, Any, Any], db: Any, runtime: Runtime, actor: User, question_id: int, work: Any
+        self,
+        request: Request[Any, Any, Any],
+        db: Any,
+        runtime: Runtime,
+        actor: User,
+        question_id: int,
+        work: Any,
+        toast: Any = None,
     ) -> Response[str]:
-        """Run an action; answer with the fresh card, or with the fresh card and a message on refusal."""
+        """Run an action; answer with the fresh card, or with the fresh card and a message on refusal.
+        ``toast(result)`` says what was done: shown for 10 s with an undo when the change can be undone."""
         ctx = actions.ActionContext(db=db, actor=actor, publisher=runtime.publisher, engines=runtime.engines)
         try:
-            await work(ctx)
+            result = await work(ctx)
         except StaleDataError:
             # Lost a race inside the transaction (an autoflush found the version already bumped).
             await db.rollback()
@@ -188,7 +253,12 @@ class ModerationController(Controller):
             # Without JavaScript: back to where the moderator acted.
             target = request.headers.get("referer") or f"/moderation/questions/{question_id}"
             return Redirect(safe_next(target.split(request.headers.get("host", ""), 1)[-1]), status_code=303)
-        return await render_card(request, db, runtime, question_id)
+        if toast is None:
+            return await render_card(request, db, runtime, question_id)
+        undoable = await actions.latest_undoable(db, question_id, actor)
+        return await render_card(
+            request, db, runtime, question_id, toast=toast(result), undo_event=undoable.id if undoable else None
+        )
 
     @post("/questions/{question_id:int}/route", name="moderation_route")
     async def route_question(
@@ -207,6 +277,10 @@ class ModerationController(Controller):
                 field(form, "department"),
                 note=field(form, "note"),
                 expected_version=int_field(form, "version"),
+            ),
+            toast=lambda q: (
+                _("#%(id)d routed to %(department)s.")
+                % {"id": q.id, "department": q.department.short_name or q.department.name}
             ),
         )
 
@@ -228,6 +302,7 @@ class ModerationController(Controller):
                 note=field(form, "note"),
                 expected_version=int_field(form, "version"),
             ),
+            toast=lambda q: _("#%(id)d rejected.") % {"id": q.id},
         )
 
     @post("/questions/{question_id:int}/reopen", name="moderation_reopen")
@@ -277,6 +352,7 @@ class ModerationController(Controller):
             actor,
             question_id,
             lambda ctx: actions.merge(ctx, question_id, target, expected_version=int_field(form, "version")),
+            toast=lambda t: _("#%(source)d merged into #%(target)d.") % {"source": question_id, "target": t.id},
         )
 
     @post("/questions/{question_id:int}/wording", name="moderation_edit_wording")
@@ -343,9 +419,20 @@ class ModerationController(Controller):
     async def undo_change(
         self, request: Request[Any, Any, Any], db: Db, runtime: RuntimeDep, actor: Actor, event_id: FromPath[int]
     ) -> Response[Any]:
+        """Take back a merge, split, routing or rejection. From the toast (htmx) the answer is the next
+        toast; the restored question comes back in every list by the live update."""
         ctx = actions.ActionContext(db=db, actor=actor, publisher=runtime.publisher, engines=runtime.engines)
-        restored = await actions.undo(ctx, event_id)
-        return Redirect(f"/moderation/questions/{restored.id}", status_code=303)
+        if not request.headers.get("hx-request"):
+            restored = await actions.undo(ctx, event_id)
+            return Redirect(f"/moderation/questions/{restored.id}", status_code=303)
+        try:
+            restored = await actions.undo(ctx, event_id)
+        except (Conflict, NotFound) as exc:
+            await db.rollback()
+            text = exc.message
+        else:
+            text = _("Undone: #%(id)d is back as it was.") % {"id": restored.id}
+        return render(request, "moderation/_toast.html", {"toast_text": text, "undo_event": None})
 
     @post("/answers/{answer_id:int}/review", name="moderation_review_answer")
     async def review_answer(
@@ -356,6 +443,31 @@ class ModerationController(Controller):
         if answer is None:
             raise NotFound(_("No such answer."))
         question_id = answer.question_id
+        approve = field(form, "decision") == "approve"
+        if request.headers.get("hx-request"):
+            # From the queue card: the fresh card, and a toast saying what happened.
+            return await self._act(
+                request,
+                db,
+                runtime,
+                actor,
+                question_id,
+                lambda ctx: actions.review_answer(
+                    ctx,
+                    answer_id,
+                    approve=approve,
+                    comment=field(form, "comment"),
+                    expected_version=int_field(form, "version"),
+                ),
+                toast=lambda _answer: (
+                    (
+                        _("Answer to #%(id)d approved.")
+                        if approve
+                        else _("Answer to #%(id)d returned to the department.")
+                    )
+                    % {"id": question_id}
+                ),
+            )
         ctx = actions.ActionContext(db=db, actor=actor, publisher=runtime.publisher, engines=runtime.engines)
         approve = field(form, "decision") == "approve"
         try:

@@ -38,17 +38,17 @@ PII_LABELS = {
 }
 
 
-def highlight_pii(text: str | None) -> Markup:
+def highlight_pii(text: str | None, titled: bool = True) -> Markup:
     """The text escaped, with every piece of personal data ``mask_pii`` finds wrapped in ``<mark class="pii">``
     and what the masker was unsure of (capitalised name-like sequences and digit runs it left, which
     citizens do not see before the wording is approved) in ``<mark class="pii-unsure">``."""
     if not text:
         return Markup("")
-    return _highlighted(text, current_locale.get())
+    return _highlighted(text, current_locale.get(), titled)
 
 
 @lru_cache(maxsize=2048)
-def _highlighted(text: str, locale: str) -> Markup:
+def _highlighted(text: str, locale: str, titled: bool = True) -> Markup:
     """Cached per text and language: a board renders the same cards again on every live event."""
     from moderation import mask_pii, unsure_spans
 
@@ -59,11 +59,14 @@ def _highlighted(text: str, locale: str) -> Markup:
         if finding.start < position:
             continue
         pieces.append(escape(text[position : finding.start]))
-        pieces.append(
-            Markup('<mark class="{}" title="{}">{}</mark>').format(
-                css, gettext(PII_LABELS.get(finding.kind, finding.kind)), text[finding.start : finding.end]
+        if titled:
+            pieces.append(
+                Markup('<mark class="{}" title="{}">{}</mark>').format(
+                    css, gettext(PII_LABELS.get(finding.kind, finding.kind)), text[finding.start : finding.end]
+                )
             )
-        )
+        else:  # the page explains the colours once (the compact queue)
+            pieces.append(Markup('<mark class="{}">{}</mark>').format(css, text[finding.start : finding.end]))
         position = finding.end
     pieces.append(escape(text[position:]))
     return Markup("").join(pieces)

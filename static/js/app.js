@@ -41,8 +41,9 @@
     }
   });
 
-  // Moderation board shortcuts, on the focused card: j/k move, o open, m merge into the first suggestion,
-  // r route (the suggested department is pre-selected), x reject, p priority, e edit wording, a approve wording.
+  // Moderation board shortcuts, on the focused card: j/k move, o open, m merge into the best suggestion (after
+  // a confirmation showing it), r route (the suggested department is pre-selected), x reject, p priority,
+  // a approve the answer, b return it, w approve the wording, e edit wording; u undoes the last action.
   function cards() { return Array.prototype.slice.call(document.querySelectorAll(".qcard")); }
   document.addEventListener("keydown", function (event) {
     var target = event.target;
@@ -60,6 +61,11 @@
       event.preventDefault();
       return;
     }
+    if (key === "u") {
+      var undo = document.querySelector("#toast-region [data-undo]");
+      if (undo) { event.preventDefault(); undo.click(); }
+      return;
+    }
     if (!card) { return; }
     var action = card.querySelector('[data-key="' + key + '"]');
     if (!action) { return; }
@@ -73,13 +79,136 @@
     }
   });
 
-  // After a card is swapped in by an action, keep the keyboard where it was.
-  document.addEventListener("htmx:afterSwap", function (event) {
-    var swapped = event.detail && event.detail.elt;
-    if (swapped && swapped.classList && swapped.classList.contains("qcard") && document.activeElement === document.body) {
-      swapped.focus();
+  // Keep the keyboard where it was across swaps (an action's answer, a live update): on the same card
+  // when it is still there, else on the card that took its place, never back at the top of the page.
+  var focusedCard = null;
+  function rememberFocus(target) {
+    var active = document.activeElement;
+    var card = active && active.closest ? active.closest(".qcard") : null;
+    if (!card || !target || !(target === card || target.contains(card))) { return; }
+    var next = card.nextElementSibling;
+    while (next && !next.classList.contains("qcard")) { next = next.nextElementSibling; }
+    focusedCard = { id: card.id, next: next ? next.id : null, inside: active !== card && active.id ? active.id : null };
+  }
+  function restoreFocus() {
+    if (!focusedCard) { return; }
+    var active = document.activeElement;
+    if (active && active !== document.body && document.body.contains(active)) { focusedCard = null; return; }
+    var again = (focusedCard.inside && document.getElementById(focusedCard.inside)) ||
+      document.getElementById(focusedCard.id) || (focusedCard.next && document.getElementById(focusedCard.next));
+    if (again) { again.focus({ preventScroll: true }); }
+    focusedCard = null;
+  }
+  document.addEventListener("htmx:beforeSwap", function (event) { rememberFocus(event.detail && event.detail.target); });
+  document.addEventListener("htmx:afterSettle", restoreFocus);
+  document.addEventListener("htmx:oobBeforeSwap", function (event) { rememberFocus(event.detail && event.detail.target); });
+  document.addEventListener("htmx:wsAfterMessage", restoreFocus);
+
+  var dialogCard = null;  // the card whose merge is being confirmed: focus goes back to it
+
+  // A card lists the controls that apply to it (data-acts); they are built here from the templates
+  // rendered once per page (moderation/_card_templates.html), with the card's id and version.
+  function within(root, selector) {
+    var found = root.matches && root.matches(selector) ? [root] : [];
+    return found.concat(Array.prototype.slice.call(root.querySelectorAll ? root.querySelectorAll(selector) : []));
+  }
+  function build(root) {
+    within(root, ".qcard-actions[data-acts]").forEach(function (box) {
+      var card = box.closest(".qcard");
+      if (box.dataset.built || !card) { return; }
+      var id = card.dataset.question;
+      box.dataset.acts.split(" ").forEach(function (act) {
+        var template = document.getElementById("act-" + act);
+        if (!template) { return; }
+        var part = template.content.cloneNode(true);
+        part.querySelectorAll("[data-path]").forEach(function (el) {
+          var path = el.dataset.path.replace("{id}", id).replace("{answer}", box.dataset.answer || "");
+          el.setAttribute(el.tagName === "FORM" ? "action" : "href", path);
+          el.removeAttribute("data-path");
+        });
+        part.querySelectorAll("input[name=version]").forEach(function (input) {
+          input.value = input.dataset.of === "answer" ? box.dataset.answerV : box.dataset.v;
+        });
+        part.querySelectorAll("[data-id]").forEach(function (el) { el.id = el.dataset.id + "-" + id; el.removeAttribute("data-id"); });
+        part.querySelectorAll("[data-for]").forEach(function (el) { el.htmlFor = el.dataset.for + "-" + id; el.removeAttribute("data-for"); });
+        var select = part.querySelector("select[name=department]");
+        if (select) { select.dataset.selected = box.dataset.selected || ""; }
+        if (act === "priority") {
+          var levels = (template.dataset.levels || "").split("|");
+          var now = parseInt(box.dataset.p || "0", 10);
+          var next = (now + 1) % 3;
+          part.querySelector("input[name=priority]").value = String(next);
+          part.querySelector("button").textContent = template.dataset.label + ": " + levels[now] + " → " + levels[next];
+        }
+        var hint = box.querySelector(".route-hint");
+        if (act === "route" && hint) { box.insertBefore(part, hint.nextSibling); } else { box.appendChild(part); }
+      });
+      box.dataset.built = "1";
+    });
+  }
+  function fill(root) { build(root); }
+
+  // The built forms post with htmx and the answer replaces their card.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-card-form") || event.defaultPrevented || !window.htmx) { return; }
+    var card = form.closest(".qcard");
+    if (!card) { return; }
+    event.preventDefault();
+    htmx.ajax("POST", form.getAttribute("action"), { source: form, target: card, swap: "outerHTML" });
+  });
+  // "Show all" loads the whole card; "merge…" opens the confirmation (showing the target) in the page's dialog.
+  document.addEventListener("click", function (event) {
+    var button = event.target instanceof Element ? event.target.closest("[data-full], [data-merge]") : null;
+    var card = button ? button.closest(".qcard") : null;
+    if (!card || !window.htmx) { return; }
+    event.preventDefault();
+    var path = "/moderation/questions/" + card.dataset.question;
+    if (button.hasAttribute("data-full")) {
+      htmx.ajax("GET", path + "/card?full=1", { target: card, swap: "outerHTML" });
+    } else {
+      dialogCard = card.id;
+      htmx.ajax("GET", path + "/merge?target_id=" + encodeURIComponent(button.dataset.merge), { target: "#confirm-body", swap: "innerHTML" });
     }
   });
+
+  // The merge confirmation: the card's "merge" control loads it into the page's one dialog.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail && event.detail.target;
+    if (!target || target.id !== "confirm-body") { return; }
+    var dialog = document.getElementById("confirm-dialog");
+    if (dialog && !dialog.open) { dialog.showModal(); }
+    var confirm = target.querySelector("button[type=submit]");
+    if (confirm) { confirm.focus(); }
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.target;
+    var dialog = form instanceof HTMLFormElement ? form.closest("dialog") : null;
+    if (dialog && dialog.open) { dialog.close(); }
+  });
+  document.addEventListener("click", function (event) {
+    var close = event.target instanceof Element ? event.target.closest("[data-close-dialog]") : null;
+    var dialog = close ? close.closest("dialog") : null;
+    if (dialog) { event.preventDefault(); dialog.close(); }
+  });
+  document.addEventListener("close", function (event) {
+    if (!(event.target instanceof HTMLDialogElement)) { return; }
+    var card = dialogCard && document.getElementById(dialogCard);
+    var active = document.activeElement;
+    if (card && (!active || active === document.body || !document.body.contains(active))) { card.focus(); }
+  }, true);
+
+  // The toast after an action (with its undo button) stays 10 seconds.
+  function watchToasts() {
+    var region = document.getElementById("toast-region");
+    if (!region || !window.MutationObserver) { return; }
+    var timer = null;
+    new MutationObserver(function () {
+      if (!region.firstElementChild) { return; }
+      clearTimeout(timer);
+      timer = setTimeout(function () { region.textContent = ""; }, 10000);
+    }).observe(region, { childList: true });
+  }
 
   // <select data-selected="x">: options are rendered once per page and shared by every card; each card
   // says which one is pre-selected (the current or suggested department).
@@ -88,7 +217,7 @@
       if (!select.dataset.applied) { select.value = select.dataset.selected; select.dataset.applied = "1"; }
     });
   }
-  document.addEventListener("DOMContentLoaded", function () { preselect(document); });
+  document.addEventListener("DOMContentLoaded", function () { fill(document); preselect(document); watchToasts(); });
 
   // A moderator's unfinished choice on a card (a department picked, a note typed) survives live
   // re-renders of that card. The snapshot a socket sends on every (re)connect replaces the whole queue;
@@ -142,23 +271,18 @@
     });
   }
   // Out-of-band swaps are synchronous: restore in the same turn, before any click can read the form.
-  var focusedId = null;
-  document.addEventListener("htmx:oobBeforeSwap", function (event) {
-    var active = document.activeElement;
-    var target = event.detail && event.detail.target;
-    focusedId = active && active.id && target && target.contains(active) ? active.id : null;
-  });
   document.addEventListener("htmx:oobAfterSwap", function (event) {
     var swapped = event.target;
     if (!(swapped instanceof Element)) { return; }
+    fill(swapped);
     preselect(swapped.parentElement || document);
     restoreDrafts(swapped);
-    if (focusedId && document.activeElement === document.body) {
-      var again = document.getElementById(focusedId);
-      if (again) { again.focus({ preventScroll: true }); }
-    }
+    restoreFocus();
   });
-  document.addEventListener("htmx:load", function (event) { preselect(event.target.parentElement || document); });
+  document.addEventListener("htmx:load", function (event) {
+    fill(event.target);
+    preselect(event.target.parentElement || document);
+  });
 
   // <small data-count-for="id">: a live character counter for a textarea without maxlength, so a pasted
   // text is never cut silently; past the limit it says by how much (the server refuses it, text kept).

@@ -130,7 +130,9 @@ async def test_live_updates_citizens_and_staff_survive_a_redis_restart_under_two
             assert put.status_code == 200, put.text
             await until(lambda: public_a.saw(_snippet(ON_AIR), since=outage), 5, "own worker's public board")
             await asyncio.sleep(1)
-            assert not board_b.saw(_snippet(DURING)) and not public_b.saw(_snippet(ON_AIR), since=outage)
+            # (A board on B may already show it: any event of its own worker makes it read its list from
+            # the database, which both workers share.)
+            assert not public_b.saw(_snippet(ON_AIR), since=outage)
 
             redis_server.start()
             back = loop.time()

@@ -63,7 +63,7 @@ async def test_two_moderators_see_each_other_and_race(live_server: LiveServer, d
     ):
         for ws in (ws1, ws2):
             snapshot = await asyncio.wait_for(ws.recv(), 5)
-            assert f'id="question-card-{ids[0]}"' in snapshot and 'id="queue"' in snapshot
+            assert f'id="question-card-{ids[0]}"' in snapshot and 'id="queue-body"' in snapshot
         async with httpx.AsyncClient(base_url=live_server.url, headers={"Cookie": first, "HX-Request": "true"}) as one:
             response = await one.post(
                 f"/moderation/questions/{ids[0]}/route",
@@ -92,7 +92,7 @@ async def test_two_moderators_see_each_other_and_race(live_server: LiveServer, d
         assert statuses == [200, 409], [r.text[:300] for r in results]
         refusal = next(r for r in results if r.status_code == 409)
         assert "vừa được người khác thay đổi" in refusal.text
-        # A new submission appears on both boards in the "just arrived" strip.
+        # A new submission appears on both boards at its place in the list (newest first).
         async with httpx.AsyncClient(base_url=live_server.url) as citizen:
             created = await citizen.post(
                 f"/api/v1/episodes/{episode.slug}/submissions",
@@ -102,7 +102,7 @@ async def test_two_moderators_see_each_other_and_race(live_server: LiveServer, d
         question_id = created.json()["question_id"]
         for ws in (ws1, ws2):
             arrival = await _receive_until(ws, f'id="question-card-{question_id}"')
-            assert 'hx-swap-oob="afterbegin:#queue-incoming"' in arrival
+            assert 'hx-swap-oob="afterbegin:#queue-list"' in arrival
 
     # Reconnecting gives the current state from the database.
     async with websockets.connect(url, additional_headers={"Cookie": second, "Origin": live_server.url}) as ws:
