@@ -131,7 +131,15 @@ async def test_a_database_restart_under_load_answers_503_never_500_and_never_a_f
             for http in clients:
                 await http.aclose()
             await asyncio.sleep(1)  # the last arrivals reach the screens
-            assert board.closed is None and public.closed is None  # open through the outage
+            # The public screen stays open through the outage. The board reads its own filtered list on each
+            # event, so it may instead have closed with 1013 ("try again later") when a read failed: htmx
+            # reconnects such a socket by itself, and so does this test (as a browser would).
+            assert public.closed is None
+            assert board.closed in (None, 1013), board.closed
+            if board.closed == 1013:
+                board = Screen(board.url, board.headers)
+                async with board.open():
+                    await until(lambda: board.saw('id="board-counters"'), 5, "the board's snapshot after reconnecting")
         assert app.process is not None and app.process.pid == pid and app.process.poll() is None  # never restarted
 
     statuses = [o.status for o in outcomes]

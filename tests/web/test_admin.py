@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 import io
 import json
 import re
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -155,6 +157,16 @@ def shown_password(page: str) -> str:
     return found[0]
 
 
+@contextlib.asynccontextmanager
+async def second_browser(client: AsyncTestClient[Litestar], app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    """Another browser on the app ``client`` already started, through the same portal: a test client of
+    its own would run the app's startup and shutdown again on another event loop and close the app's
+    Redis connections from there."""
+    other = AsyncTestClient(app=app, base_url="http://testserver.local")
+    other.blocking_portal = client.blocking_portal
+    yield other  # nothing to close: its transport is the portal's
+
+
 async def test_users_create_deactivate_reactivate_reset(
     admin_client: AsyncTestClient[Litestar], app: Litestar, db: Any
 ) -> None:
@@ -169,7 +181,7 @@ async def test_users_create_deactivate_reactivate_reset(
     assert refused.status_code == 422
     user = await db.scalar(select(User).where(User.username == "canbo.yte"))
 
-    async with AsyncTestClient(app=app, base_url="http://testserver.local") as officer:
+    async with second_browser(admin_client, app) as officer:
         assert (await login(officer, "canbo.yte", first)).status_code == 303
         assert (await officer.get("/department", follow_redirects=False)).status_code == 200
 
