@@ -173,3 +173,51 @@ async def test_one_question_on_air_then_pull_back_and_next(db: AsyncSession, sho
     assert [await _status(db, i) for i in q] == [S.ANSWERED_ON_AIR] * 4
     actions_logged = list(await db.scalars(select(AuditEvent.action).where(AuditEvent.action.like("onair.%"))))
     assert actions_logged.count("onair.done") == 4 and "onair.pull" in actions_logged
+
+
+async def test_every_step_leaves_an_exact_audit_trail(db: AsyncSession, show: dict[str, Any]) -> None:
+    episode, producer, q, items = show["episode"], show["producer"], show["q"], show["items"]
+    publisher = RecordingPublisher()
+
+    async def last() -> tuple[Any, ...]:
+        event = await db.scalar(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1))
+        assert event is not None
+        return (event.actor_id, event.action, event.entity_type, event.entity_id, event.episode_id, event.after)
+
+    await rundown.reorder(db, producer, publisher, episode.id, items[::-1])
+    assert await last() == (producer.id, "rundown.reorder", "episode", episode.id, episode.id, {"order": items[::-1]})
+    await rundown.skip(db, producer, publisher, episode.id, items[0])
+    assert await last() == (producer.id, "rundown.skip", "question", q[0], episode.id, {"skipped": True})
+    await rundown.remove(db, producer, publisher, episode.id, items[1])
+    assert await last() == (producer.id, "rundown.remove", "question", q[1], episode.id, {"status": "routed"})
+    await rundown.add(db, producer, publisher, episode.id, q[3])
+    assert await last() == (producer.id, "rundown.add", "question", q[3], episode.id, {"position": 4})
+    await rundown.put_on_air(db, producer, publisher, episode.id, q[2])
+    assert await last() == (producer.id, "onair.put", "question", q[2], episode.id, {"status": "on_air"})
+    await rundown.pull_back(db, producer, publisher, episode.id)
+    assert await last() == (producer.id, "onair.pull", "question", q[2], episode.id, None)
+    await rundown.put_on_air(db, producer, publisher, episode.id, q[2])
+    await rundown.mark_answered(db, producer, publisher, episode.id, "Bà Lê Thị Hoa")
+    assert await last() == (producer.id, "onair.done", "question", q[2], episode.id, {"official": "Bà Lê Thị Hoa"})
+
+
+@pytest.mark.parametrize(
+    ("step", "message"),
+    [
+        ("move", "Không tìm thấy mục trong kịch bản."),
+        ("skip", "Không tìm thấy mục trong kịch bản."),
+        ("reorder", "Kịch bản vừa thay đổi. Vui lòng tải lại rồi thử lại."),
+    ],
+)
+async def test_refusals_say_why(db: AsyncSession, show: dict[str, Any], step: str, message: str) -> None:
+    episode, producer, items = show["episode"], show["producer"], show["items"]
+    publisher = RecordingPublisher()
+    calls = {
+        "move": lambda: rundown.move(db, producer, publisher, episode.id, 9999, 1),
+        "skip": lambda: rundown.skip(db, producer, publisher, episode.id, 9999),
+        "reorder": lambda: rundown.reorder(db, producer, publisher, episode.id, items[:1]),
+    }
+    with pytest.raises((NotFound, InvalidInput)) as refused:
+        await calls[step]()
+    said = refused.value.errors.get("order") if isinstance(refused.value, InvalidInput) else refused.value.message
+    assert said == message
