@@ -50,9 +50,8 @@ MUTANTS ?=
 mutation: $(BIN)/.installed
 	$(BIN)/mutmut run --max-children $${MUTMUT_CHILDREN:-2} $(MUTANTS)
 	$(BIN)/mutmut export-cicd-stats
-	@$(BIN)/python -c 'import json; s = json.load(open("mutants/mutmut-cicd-stats.json")); \
-		done = s["killed"] + s["survived"]; print(f"mutation score: {s[\"killed\"]}/{done} killed", \
-		f"({100 * s[\"killed\"] / done:.1f} %)" if done else "", s)'
+	@$(BIN)/python -c 'import json; s = json.load(open("mutants/mutmut-cicd-stats.json")); k, t = s["killed"], s["total"]; \
+		print("mutation score: %d/%d killed (%.1f %%), %d survived, %d without tests" % (k, t, 100 * k / max(t, 1), s["survived"], s["no_tests"]))'
 	$(BIN)/mutmut results
 
 bench: $(BIN)/.installed
