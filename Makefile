@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PG_TEST_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test test-sqlite test-pg lint typecheck messages bench clean
+.PHONY: run test test-sqlite test-pg lint typecheck messages bench mutation clean
 
 $(BIN)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "qa_app needs Python 3.11 or newer")'
@@ -53,8 +53,18 @@ typecheck: $(BIN)/.installed
 messages: $(BIN)/.installed
 	$(BIN)/python -m qa_app.messages
 
+## mutation: mutmut over moderation/ and the intake, moderation-action and rundown services (slow: not part
+## of `make test`). One module: make mutation MUTANTS="qa_app.services.rundown*" (see [tool.mutmut])
+MUTANTS ?=
+mutation: $(BIN)/.installed
+	$(BIN)/mutmut run --max-children $${MUTMUT_CHILDREN:-2} $(MUTANTS)
+	$(BIN)/mutmut export-cicd-stats
+	@$(BIN)/python -c 'import json; s = json.load(open("mutants/mutmut-cicd-stats.json")); k, t = s["killed"], s["total"]; \
+		print("mutation score: %d/%d killed (%.1f %%), %d survived, %d without tests" % (k, t, 100 * k / max(t, 1), s["survived"], s["no_tests"]))'
+	$(BIN)/mutmut results
+
 bench: $(BIN)/.installed
 	$(BIN)/python -m moderation bench --size 100000
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var mutants .pytest_cache .mypy_cache .ruff_cache
