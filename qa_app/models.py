@@ -46,7 +46,6 @@ BigId = BigInteger().with_variant(Integer(), "sqlite")
 MAX_INT = 2**31 - 1
 
 
-
 class UtcDateTime(TypeDecorator[datetime]):
     """A point in time: stored as UTC, always read back tz-aware in UTC, on every database.
 
@@ -326,6 +325,9 @@ class Question(Base):
     reject_note: Mapped[str | None] = mapped_column(Text)
     # What the moderator told the department when routing (the latest note given; migration 0008).
     routing_note: Mapped[str | None] = mapped_column(Text)
+    # A short wording a moderator wrote for the studio screen, read instead of a long public wording
+    # (migration 0009); None: the studio shows the public wording, scaled and clamped.
+    on_air_text: Mapped[str | None] = mapped_column(Text)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("question.id"))
     answered_by_official: Mapped[str | None] = mapped_column(String(255))
     on_time: Mapped[bool | None]

@@ -212,9 +212,10 @@ def _resolved_notifications(settings: Settings) -> Settings:
             raise SettingsError("QA_SMS_WEBHOOK_URL must be an http(s) URL")
         if len(settings.sms_webhook_secret) < 16:
             raise SettingsError("QA_SMS_WEBHOOK_SECRET (at least 16 characters) signs the gateway's requests")
-    if settings.notify_max_attempts < 1 or min(
-        settings.notify_poll_seconds, settings.notify_retry_seconds, settings.notify_timeout_seconds
-    ) <= 0:
+    if (
+        settings.notify_max_attempts < 1
+        or min(settings.notify_poll_seconds, settings.notify_retry_seconds, settings.notify_timeout_seconds) <= 0
+    ):
         raise SettingsError("QA_NOTIFY_* values must be positive")
     return settings
 

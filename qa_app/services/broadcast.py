@@ -37,6 +37,7 @@ class PublicQuestion:
     answer: str | None
     answered_at: datetime | None
     commitments: tuple[tuple[str, str], ...] = ()
+    on_air_text: str | None = None  # the moderator's short wording for the studio screen, if any
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,7 @@ def _public(
         answer=public_answer_text(answer.body, names or []) if with_answer and answer is not None else None,
         answered_at=question.answered_at,
         commitments=commitments,
+        on_air_text=question.on_air_text,
     )
 
 

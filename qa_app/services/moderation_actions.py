@@ -268,10 +268,19 @@ async def set_priority(
     return question
 
 
+ON_AIR_TEXT_MAX = 300
+
+
 async def edit_wording(
-    ctx: ActionContext, question_id: int, text: str, *, expected_version: int | None = None
+    ctx: ActionContext,
+    question_id: int,
+    text: str,
+    *,
+    expected_version: int | None = None,
+    on_air_text: str | None = None,
 ) -> Question:
-    """Change the public wording (the citizens' raw texts stay untouched)."""
+    """Change the public wording (the citizens' raw texts stay untouched) and, when ``on_air_text`` is
+    given, the short wording the studio screen reads instead ("" removes it; None leaves it as it is)."""
     ensure_role(ctx.actor, Role.MODERATOR)
     question = await _question(ctx.db, question_id)
     _check_version(question, expected_version)
@@ -280,7 +289,17 @@ async def edit_wording(
     wording = unicodedata.normalize("NFC", text).strip()
     if problem := text_problem(wording):
         raise InvalidInput({"text": problem})
-    before = {"text": question.public_text, "version": question.version}
+    short = None if on_air_text is None else " ".join(unicodedata.normalize("NFC", on_air_text).split())
+    if short and len(short) > ON_AIR_TEXT_MAX:
+        raise InvalidInput(
+            {
+                "on_air_text": _("The studio wording is %(n)d characters long; at most %(max)d fit the screen.")
+                % {"n": len(short), "max": ON_AIR_TEXT_MAX}
+            }
+        )
+    before = {"text": question.public_text, "on_air_text": question.on_air_text, "version": question.version}
+    if short is not None:
+        question.on_air_text = short or None
     question.public_text = wording
     question.search_text = fold(wording)
     question.wording_reviewed_at = utcnow()  # saved by a moderator: shown to citizens as written
@@ -292,7 +311,7 @@ async def edit_wording(
         question.id,
         episode_id=question.episode_id,
         before=before,
-        after={"text": wording},
+        after={"text": wording, "on_air_text": question.on_air_text},
     )
     await _commit(ctx, question)
     ctx.engines.indexed(question.episode_id, question.id, wording)

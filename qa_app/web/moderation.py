@@ -367,7 +367,12 @@ class ModerationController(Controller):
             actor,
             question_id,
             lambda ctx: actions.edit_wording(
-                ctx, question_id, str(form.get("text", "")), expected_version=int_field(form, "version")
+                ctx,
+                question_id,
+                str(form.get("text", "")),
+                expected_version=int_field(form, "version"),
+                # Only the question page's form has this field: the card's quick edit keeps it as it is.
+                on_air_text=str(form["on_air_text"]) if "on_air_text" in form else None,
             ),
         )
         if (response.status_code or 200) < 400:

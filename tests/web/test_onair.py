@@ -220,3 +220,67 @@ async def test_producer_is_told_when_the_studio_screen_cuts_a_long_wording(
     page = (await client.get(f"/producer?episode={episode_id}")).text
     assert page.count('class="meta studio-cut"') == 1
     assert "Nội dung dài (1500 ký tự): màn hình trường quay chỉ hiện 900 ký tự đầu" in page
+
+
+async def test_a_short_studio_wording_is_read_on_air_instead_of_a_long_one(
+    client: AsyncTestClient[Litestar], show: dict[str, Any], db: Any
+) -> None:
+    episode_id, first = show["episode_id"], show["ids"][0]
+    question = await db.get(Question, first)
+    long = ("Hẻm nhà tôi ngập nặng sau mỗi cơn mưa, nước tràn vào nhà, xin cho biết lộ trình cải tạo cống. " * 20)[
+        :1800
+    ]
+    short = "Khi nào cải tạo cống thoát nước cho hẻm ngập sau mỗi cơn mưa?"
+    await login(client, "moderator")
+    url = f"/moderation/questions/{first}/wording"
+
+    # Too long for the screen: refused in Vietnamese, nothing saved.
+    refused = await post_form(
+        client,
+        url,
+        {"text": long, "on_air_text": "x" * 301, "version": str(question.version)},
+        headers={"HX-Request": "true"},
+    )
+    assert refused.status_code == 422 and "tối đa 300 ký tự" in refused.text
+    db.expire_all()
+    question = await db.get(Question, first)
+    assert question.on_air_text is None and question.public_text != long
+
+    saved = await post_form(
+        client, url, {"text": long, "on_air_text": f"  {short}  ", "version": str(question.version)}
+    )
+    assert saved.status_code < 400
+    db.expire_all()
+    question = await db.get(Question, first)
+    assert (question.public_text, question.on_air_text) == (long, short)
+    # The card's quick edit has no such field: it keeps the short wording.
+    await post_form(client, url, {"text": long + " Xin cảm ơn.", "version": str(question.version)})
+    db.expire_all()
+    question = await db.get(Question, first)
+    assert question.on_air_text == short
+    page = (await client.get(f"/moderation/questions/{first}")).text
+    assert f">{short}</textarea>" in page
+    await post_form(client, "/logout")
+
+    await login(client, "producer")
+    await post_form(client, f"/producer/{episode_id}/rundown", {"question_id": first})
+    rundown = (await client.get(f"/producer?episode={episode_id}")).text
+    assert 'class="meta studio-cut"' not in rundown  # nothing will be cut: the short wording is read
+    await post_form(client, f"/producer/{episode_id}/on-air", {"question_id": first})
+    link = re.search(r'href="(/studio/\d+/[0-9a-f]+)"', (await client.get(f"/producer?episode={episode_id}")).text)
+    assert link
+    screen = (await client.get(link.group(1))).text
+    assert short in screen and long[:200] not in screen
+    # The public board still shows the full public wording.
+    board = (await client.get("/truc-tiep/ky-truc-tiep")).text
+    assert long[:200] in board
+
+    # Emptied: the studio reads the public wording again (scaled and cut).
+    await post_form(client, "/logout")
+    await login(client, "moderator")
+    db.expire_all()
+    version = (await db.get(Question, first)).version
+    emptied = await post_form(client, url, {"text": long, "on_air_text": "", "version": str(version)})
+    assert emptied.status_code < 400
+    db.expire_all()
+    assert (await db.get(Question, first)).on_air_text is None
