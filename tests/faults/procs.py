@@ -7,8 +7,10 @@ restarted by the test that owns them, and removed afterwards.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -38,29 +40,52 @@ class RedisServer:
 
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    started: bool = False
 
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
-        self.process = subprocess.Popen(
-            [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                import socket
+        """Start, and answer only once *this* process answers on the port. The first start moves to
+        another free port if the chosen one was taken meanwhile (the suite's other run picks ports too);
+        a restart keeps its port, as the app's configuration names it."""
+        for _ in range(5):
+            self.process = subprocess.Popen(
+                [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            if self._answers(self.process):
+                self.started = True
+                return
+            if self.process.poll() is None:
+                self.kill()
+                raise RuntimeError(f"redis-server did not answer on port {self.port}")
+            if self.started:
+                raise RuntimeError(f"redis-server could not start again on port {self.port}")
+            self.port = free_port()
+        raise RuntimeError("redis-server did not start: no free port held")
 
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as sock:
-                    sock.sendall(b"PING\r\n")
-                    if sock.recv(16).startswith(b"+PONG"):
-                        return
+    def _answers(self, process: subprocess.Popen[bytes]) -> bool:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
+                    sock.sendall(b"INFO server\r\n")
+                    reply = b""
+                    while b"process_id:" not in reply or not reply.endswith(b"\r\n\r\n"):
+                        chunk = sock.recv(65536)
+                        if not chunk:
+                            break
+                        reply += chunk
+                    found = re.search(rb"process_id:(\d+)", reply)
+                    if found and int(found.group(1)) == process.pid:
+                        return True
             except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
+                pass
+            time.sleep(0.05)
+        return False
 
     def kill(self) -> None:
         """``kill -9``: no goodbye to the clients."""
@@ -75,6 +100,7 @@ class PostgresCluster:
 
     directory: Path
     port: int = field(default_factory=free_port)
+    started: bool = False
 
     @property
     def data(self) -> Path:
@@ -100,11 +126,24 @@ class PostgresCluster:
         return cluster
 
     def start(self) -> None:
-        options = (
-            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.directory} "
-            "-c fsync=off -c full_page_writes=off -c max_connections=60"
-        )
-        self._run(PG_BIN / "pg_ctl", "-D", self.data, "-o", options, "-l", self.directory / "log", "-w", "start")
+        """Start; the first start moves to another free port if the chosen one was taken meanwhile (a
+        restart keeps its port: the app's configuration names it)."""
+        for attempt in range(5):
+            options = (
+                f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.directory} "
+                "-c fsync=off -c full_page_writes=off -c max_connections=60"
+            )
+            try:
+                self._run(
+                    PG_BIN / "pg_ctl", "-D", self.data, "-o", options, "-l", self.directory / "log", "-w", "start"
+                )
+            except subprocess.CalledProcessError:
+                if self.started or attempt == 4:
+                    raise
+                self.port = free_port()
+                continue
+            self.started = True
+            return
 
     def stop(self) -> None:
         """A fast shutdown: open connections are cut, as in a restart by the operator."""
