@@ -166,6 +166,8 @@ def cmd_mask(args: argparse.Namespace, out: TextIO) -> None:
         for item_id, kind, sub in score.strays:
             sys.stderr.write(f"unlabelled {item_id} {kind}: {sub!r}\n")
         sys.stderr.write(score.line() + "\n")
+
+
 def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> None:
     """Quality figures: means and spreads over random splits / shuffled orders, then held-out files."""
     from . import evaluate as ev

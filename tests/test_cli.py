@@ -225,8 +225,16 @@ def test_report_export_writes_every_format(cli_env: dict[str, str], tmp_path: Pa
     document = Document(str(tmp_path / "r.docx"))
     assert document.paragraphs[0].text.startswith("Báo cáo kỳ phát sóng")
     with_contacts = qa(
-        cli_env, "report", "export", "--episode", scenario.SLUG, "--format", "csv", "--with-contacts",
-        "--output", str(tmp_path / "askers.csv"),
+        cli_env,
+        "report",
+        "export",
+        "--episode",
+        scenario.SLUG,
+        "--format",
+        "csv",
+        "--with-contacts",
+        "--output",
+        str(tmp_path / "askers.csv"),
     )
     assert with_contacts.returncode == 0 and "lan.nguyen@example.vn" in (tmp_path / "askers.csv").read_text("utf-8-sig")
     missing = ("report", "export", "--episode", "khong-co", "--format", "csv", "--output", str(tmp_path / "x"))

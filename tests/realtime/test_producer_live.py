@@ -73,9 +73,7 @@ async def test_reordering_reaches_the_producers_socket(live_server: LiveServer, 
         assert order(await _next_rundown(ws)) == reversed_order
 
         # The keyboard: the last one up by one.
-        response = await http.post(
-            f"/producer/{episode.id}/rundown/{items[0]}/up", data={"_csrf_token": token}
-        )
+        response = await http.post(f"/producer/{episode.id}/rundown/{items[0]}/up", data={"_csrf_token": token})
         assert response.status_code == 303, response.text
         expected = [items[2], items[0], items[1]]
         assert order(await _next_rundown(ws)) == expected

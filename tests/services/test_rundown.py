@@ -40,8 +40,13 @@ async def show(db: AsyncSession) -> dict[str, Any]:
     for question_id in questions[:3]:
         await rundown.add(db, staff["producer"], ctx.publisher, episode.id, question_id)
     items = list(await db.scalars(select(RundownItem.id).order_by(RundownItem.position)))
-    return {"episode": episode, "producer": staff["producer"], "moderator": staff["moderator"], "q": questions,
-            "items": items}
+    return {
+        "episode": episode,
+        "producer": staff["producer"],
+        "moderator": staff["moderator"],
+        "q": questions,
+        "items": items,
+    }
 
 
 async def _order(db: AsyncSession, episode_id: int, *, include_skipped: bool = True) -> list[int]:
