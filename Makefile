@@ -53,15 +53,12 @@ typecheck: $(BIN)/.installed
 messages: $(BIN)/.installed
 	$(BIN)/python -m qa_app.messages
 
-## mutation: mutmut over moderation/ and the intake, moderation-action and rundown services (slow: not part
-## of `make test`). One module: make mutation MUTANTS="qa_app.services.rundown*" (see [tool.mutmut])
-MUTANTS ?=
+## mutation: mutmut over moderation/ (against its own tests) and the intake, moderation-action and rundown
+## services (hours; not part of `make test`). A sample: make mutation MUTATION_ARGS="--sample 40 --seed 1";
+## one module: MUTATION_ARGS="--scope services --only 'qa_app.services.rundown*'" (bench/mutation.py)
+MUTATION_ARGS ?=
 mutation: $(BIN)/.installed
-	$(BIN)/mutmut run --max-children $${MUTMUT_CHILDREN:-2} $(MUTANTS)
-	$(BIN)/mutmut export-cicd-stats
-	@$(BIN)/python -c 'import json; s = json.load(open("mutants/mutmut-cicd-stats.json")); k, t = s["killed"], s["total"]; \
-		print("mutation score: %d/%d killed (%.1f %%), %d survived, %d without tests" % (k, t, 100 * k / max(t, 1), s["survived"], s["no_tests"]))'
-	$(BIN)/mutmut results
+	$(BIN)/python bench/mutation.py $(MUTATION_ARGS)
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m moderation bench --size 100000
