@@ -52,13 +52,14 @@ def mask_addressees(text: str, names: Iterable[str | None] = ()) -> str:
             text = re.sub(rf"(?<!\w)((?:{_KIN})\s+){given}(?!\w)", rf"\1{MASK}", text, flags=re.IGNORECASE)
 
     def greeted(match: re.Match[str]) -> str:
-        words = match.group(2).split()
-        count = 0
-        while count < len(words) and words[count][0].isupper() and not words[count][0].isdigit():
-            count += 1
-        if count == 0:
+        words = match.group(2)
+        end = 0  # where the leading capitalised words end (they may be spaced by several blanks)
+        for word in re.finditer(r"\w+", words):
+            if not word.group()[0].isupper():
+                break
+            end = word.end()
+        if end == 0:
             return match.group(0)
-        rest = match.group(2)[len(" ".join(words[:count])) :] if count < len(words) else ""
-        return match.group(1) + MASK + rest
+        return match.group(1) + MASK + words[end:]
 
     return _GREETED.sub(greeted, text)
