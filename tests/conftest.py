@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -153,6 +154,22 @@ async def post_form(client: AsyncTestClient[Any], url: str, data: dict[str, Any]
     payload = dict(data or {})
     payload["_csrf_token"] = csrf_token(client)
     return await client.post(url, data=payload, **kwargs)
+
+
+def toast_region(page: str) -> str:
+    """The inside of the page's one toast region (``<div id="toasts">`` of base.html), toasts and all."""
+    start = page.index(">", page.index('id="toasts"')) + 1
+    depth = 1
+    for tag in re.finditer(r"<(/?)div\b", page[start:]):
+        depth += -1 if tag.group(1) else 1
+        if depth == 0:
+            return page[start : start + tag.start()]
+    raise AssertionError("the toast region is not closed")
+
+
+def toast_texts(html: str) -> list[str]:
+    """The text of each toast (``class="toast"``) in ``html``, without its undo button."""
+    return [text.strip() for text in re.findall(r'<div class="toast"[^>]*>([^<]*)', html)]
 
 
 @pytest.fixture

@@ -164,6 +164,7 @@ class ModerationController(Controller):
                 came_with[int(submission_id)] = (event.id, int(event.entity_id or 0))
         context = await board_context(db, runtime, episode, [question_id])
         if split:
+            # Its undo, as a toast in the page's one region (base.html's #toasts), like after any action.
             undoable = await actions.latest_undoable(db, question_id, actor)
             if undoable is not None and undoable.action == "question.split":
                 context["page_toast"] = {
@@ -425,7 +426,8 @@ class ModerationController(Controller):
         self, request: Request[Any, Any, Any], db: Db, runtime: RuntimeDep, actor: Actor, event_id: FromPath[int]
     ) -> Response[Any]:
         """Take back a merge, split, routing or rejection. From the toast (htmx) the answer is the next
-        toast; the restored question comes back in every list by the live update."""
+        toast, which replaces the undo toast; the restored question comes back in every list by the live
+        update."""
         ctx = actions.ActionContext(db=db, actor=actor, publisher=runtime.publisher, engines=runtime.engines)
         if not request.headers.get("hx-request"):
             restored = await actions.undo(ctx, event_id)
@@ -437,7 +439,8 @@ class ModerationController(Controller):
             text = exc.message
         else:
             text = _("Undone: #%(id)d is back as it was.") % {"id": restored.id}
-        return render(request, "moderation/_toast.html", {"toast_text": text, "undo_event": None})
+        # The form's hx-target is its own toast: this one takes its place in #toasts.
+        return render(request, "_toast.html", {"toast_text": text, "undo_event": None})
 
     @post("/answers/{answer_id:int}/review", name="moderation_review_answer")
     async def review_answer(

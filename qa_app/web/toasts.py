@@ -2,7 +2,11 @@
 
 An htmx answer carries it in ``HX-Trigger`` (static/js/app.js shows it); a redirect keeps it in the
 staff member's session until the next page renders it in ``base.html``. Either way it lands in the one
-``#toasts`` live region, so a screen reader announces it."""
+``#toasts`` live region (role=status), so a screen reader announces it, and goes after 6 seconds.
+
+The moderation actions that can be taken back (route, reject, merge, split) show the same toast with an
+undo button for 10 seconds (``templates/_toast.html``): an action's card brings it into ``#toasts`` out
+of band, a split's page renders it there, and the undo's answer is the next toast, in its place."""
 
 from __future__ import annotations
 

@@ -62,7 +62,8 @@
       return;
     }
     if (key === "u") {
-      var undo = document.querySelector("#toast-region [data-undo]");
+      var undos = document.querySelectorAll("#toasts [data-undo]");  // only the latest is kept (armToast)
+      var undo = undos[undos.length - 1];
       if (undo) { event.preventDefault(); undo.click(); }
       return;
     }
@@ -198,18 +199,6 @@
     if (card && (!active || active === document.body || !document.body.contains(active))) { card.focus(); }
   }, true);
 
-  // The toast after an action (with its undo button) stays 10 seconds.
-  function watchToasts() {
-    var region = document.getElementById("toast-region");
-    if (!region || !window.MutationObserver) { return; }
-    var timer = null;
-    new MutationObserver(function () {
-      if (!region.firstElementChild) { return; }
-      clearTimeout(timer);
-      timer = setTimeout(function () { region.textContent = ""; }, 10000);
-    }).observe(region, { childList: true });
-  }
-
   // <select data-selected="x">: options are rendered once per page and shared by every card; each card
   // says which one is pre-selected (the current or suggested department).
   function preselect(root) {
@@ -217,7 +206,7 @@
       if (!select.dataset.applied) { select.value = select.dataset.selected; select.dataset.applied = "1"; }
     });
   }
-  document.addEventListener("DOMContentLoaded", function () { fill(document); preselect(document); watchToasts(); });
+  document.addEventListener("DOMContentLoaded", function () { fill(document); preselect(document); });
 
   // A moderator's unfinished choice on a card (a department picked, a note typed) survives live
   // re-renders of that card. The snapshot a socket sends on every (re)connect replaces the whole queue;
@@ -322,22 +311,48 @@
     }
   });
 
-  // Toasts (qa_app/web/toasts.py): an htmx answer's HX-Trigger "qa:toast", or rendered with the page
-  // after a redirect. They stay 6 seconds; the region is role=status, so they are announced.
+  // Toasts (qa_app/web/toasts.py, templates/_toast.html), all in the one #toasts region (role=status, so
+  // they are announced): rendered with the page (after a redirect, a split's undo), added by an htmx
+  // answer's HX-Trigger "qa:toast" (showToast), or swapped in by htmx (an action's undo toast, out of
+  // band; the undo's answer in place of its toast). Each goes after its data-toast-ms: 6 s, 10 s with an
+  // undo. A new undo toast removes the older ones: "u" takes back the latest action only.
   var TOAST_MS = 6000;
-  function fade(toast) { setTimeout(function () { toast.remove(); }, TOAST_MS); }
+  function armToast(toast) {
+    if (toast.dataset.armed) { return; }
+    toast.dataset.armed = "1";
+    var region = toast.parentElement;
+    if (region && toast.querySelector("[data-undo]")) {
+      region.querySelectorAll(".toast").forEach(function (other) {
+        if (other !== toast && other.querySelector("[data-undo]")) { other.remove(); }
+      });
+    }
+    function expire() {
+      // An undo on its way keeps its toast: the answer takes its place.
+      if (toast.querySelector(".htmx-request")) { setTimeout(expire, 1000); } else { toast.remove(); }
+    }
+    setTimeout(expire, parseInt(toast.dataset.toastMs, 10) || TOAST_MS);
+  }
+  function armToasts(region) {
+    Array.prototype.forEach.call(region.children, function (child) {
+      if (child.classList.contains("toast")) { armToast(child); }
+    });
+  }
   function showToast(message) {
     var region = document.getElementById("toasts");
     if (!region || !message) { return; }
-    var toast = document.createElement("p");
+    var toast = document.createElement("div");
     toast.className = "toast";
+    toast.dataset.toastMs = String(TOAST_MS);
     toast.textContent = message;
     region.appendChild(toast);
-    fade(toast);
+    armToast(toast);
   }
   document.addEventListener("qa:toast", function (event) { showToast(event.detail && event.detail.message); });
   document.addEventListener("DOMContentLoaded", function () {
-    document.querySelectorAll("#toasts .toast").forEach(fade);
+    var region = document.getElementById("toasts");
+    if (!region) { return; }
+    armToasts(region);
+    new MutationObserver(function () { armToasts(region); }).observe(region, { childList: true });
   });
 
   // Live regions show whether their websocket is connected; the ws extension reconnects by itself

@@ -16,7 +16,7 @@ from qa_app.services import commitments, notifications
 from qa_app.services.errors import Conflict, InvalidInput, NotFound
 from qa_app.settings import Settings
 from tests.after import scenario as sc
-from tests.conftest import login, post_form
+from tests.conftest import login, post_form, toast_region, toast_texts
 
 
 @pytest.fixture
@@ -59,8 +59,7 @@ async def test_department_sees_its_overdue_promises_and_claims_one(
 
 
 async def toasts_on(client: AsyncTestClient[Litestar]) -> list[str]:
-    region = (await client.get("/moderation/commitments")).text.split('id="toasts"', 1)[1].split("</div>", 1)[0]
-    return [part.split("</p>", 1)[0] for part in region.split('<p class="toast">')[1:]]
+    return toast_texts(toast_region((await client.get("/moderation/commitments")).text))
 
 
 async def test_moderator_accepts_or_sends_back_a_claim_and_drops_with_a_reason(

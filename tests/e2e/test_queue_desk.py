@@ -1,12 +1,14 @@
 """The moderation queue at a staff screen's real size (1440×900): compact (at least 8 cards in view), the
 one-key merge shows its target first and can be undone from the toast (the same question comes back),
-and the keyboard stays on its card after an action."""
+and the keyboard stays on its card after an action. Every toast, with an undo or not, is in the page's one
+live region (#toasts)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from qa_app.events import RecordingPublisher
 from qa_app.models import Question
@@ -134,4 +136,58 @@ def test_compact_queue_safe_merge_with_undo_and_kept_focus(
     page.goto(server.url + f"/moderation/questions/{ids[0]}")
     page.locator(f"#question-card-{ids[0]} select[name=department]").wait_for(timeout=5000)
     page.screenshot(path=str(ARTIFACTS / "moderation-question-1440.png"))
+    assert problems == []
+
+
+def test_every_toast_is_in_the_one_region_and_u_undoes_the_latest(
+    desk: tuple[LiveServer, list[int]], page_factory: Any
+) -> None:
+    server, ids = desk
+    problems: list[str] = []
+    page = watched(page_factory, problems, **STAFF)
+    log_in(page, server, "moderator")
+    page.goto(server.url + "/moderation")
+    connected(page)
+    toasts = page.locator("#toasts .toast")
+    undo_toasts = page.locator("#toasts .toast:has([data-undo])")
+    expect(page.locator("#toasts")).to_have_attribute("role", "status")
+    expect(page.locator("#toast-region, .toast-region")).to_have_count(0)
+
+    # A plain confirmation (the htmx answer's HX-Trigger) lands in the region, for 6 seconds.
+    page.locator(f"#question-card-{ids[2]}").focus()
+    page.keyboard.press("w")
+    approved = toasts.filter(has_text=f"Đã duyệt nội dung câu hỏi #{ids[2]}.")
+    expect(approved).to_have_count(1)
+    expect(approved).to_have_attribute("data-toast-ms", "6000")
+
+    # An action that can be taken back: its toast, with the undo, in the same region, for 10 seconds.
+    rejected = page.locator(f"#question-card-{ids[3]}")
+    rejected.focus()
+    page.keyboard.press("x")
+    rejected.locator("details.reject button[type=submit]").click()
+    expect(undo_toasts).to_have_count(1)
+    expect(undo_toasts).to_contain_text(f"Đã từ chối #{ids[3]}.")
+    expect(undo_toasts).to_have_attribute("data-toast-ms", "10000")
+
+    # The next one replaces it: "u" can only reach the latest action.
+    alley, avenue = ids[-1], ids[0]
+    page.locator(f"#question-card-{alley}").focus()
+    page.keyboard.press("m")
+    page.locator("#confirm-dialog").wait_for(state="visible", timeout=5000)
+    page.keyboard.press("Enter")
+    expect(undo_toasts.filter(has_text=f"Đã gộp #{alley} vào #{avenue}")).to_have_count(1)
+    expect(undo_toasts).to_have_count(1)
+    expect(undo_toasts.get_by_role("button", name="Hoàn tác")).to_be_visible()
+    page.locator(f"#question-card-{alley}").wait_for(state="detached", timeout=5000)
+
+    # "u": the merge is undone, and the answer takes the undo toast's place (a plain toast, 6 seconds).
+    page.keyboard.press("u")
+    undone = toasts.filter(has_text=f"Đã hoàn tác: #{alley}")
+    expect(undone).to_have_count(1)
+    expect(undo_toasts).to_have_count(0)
+    expect(undone).to_have_attribute("data-toast-ms", "6000")
+    page.locator(f"#queue-list #question-card-{alley}").wait_for(timeout=5000)
+    expect(page.locator(f"#queue-list #question-card-{ids[3]}")).to_have_count(0)  # still rejected
+    # ... and it goes by itself, like every toast.
+    expect(toasts).to_have_count(0, timeout=10000)
     assert problems == []

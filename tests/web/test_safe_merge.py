@@ -28,7 +28,7 @@ from qa_app.models import (
 )
 from qa_app.services import intake
 from qa_app.services.engines import ModerationEngines
-from tests.conftest import login, post_form
+from tests.conftest import login, post_form, toast_region, toast_texts
 from tests.factories import make_episode, make_staff
 
 HX = {"HX-Request": "true"}
@@ -106,7 +106,7 @@ async def test_merge_is_confirmed_then_undone_to_the_same_question(
         headers=HX,
     )
     assert merged.status_code == 200
-    assert 'hx-swap-oob="innerHTML:#toast-region"' in merged.text and f"Đã gộp #{source} vào #{target}" in merged.text
+    assert f"Đã gộp #{source} vào #{target}" in merged.text
     event_id = int(UNDO_RE.search(merged.text).group(1))  # type: ignore[union-attr]
     assert (await fresh(db, source)).status is QuestionStatus.MERGED
     assert (await fresh(db, target)).submission_count == 3
@@ -119,6 +119,36 @@ async def test_merge_is_confirmed_then_undone_to_the_same_question(
     assert (await fresh(db, target)).submission_count == 2
     again = await post_form(client, f"/moderation/history/{event_id}/undo", headers=HX)
     assert "đã được hoàn tác" in again.text  # once only
+
+
+async def test_the_undo_toast_goes_to_the_one_toast_region(
+    client: AsyncTestClient[Litestar], night: dict[str, Any], db: Any
+) -> None:
+    """One live region for every toast: the merge's answer adds its undo toast to ``#toasts`` out of band
+    (plain toasts there stay), and the undo's answer is a plain toast that takes the undo toast's place."""
+    source, target = night["source"], night["target"]
+    for path in ("/moderation", f"/moderation/questions/{source}"):
+        page = (await client.get(path)).text
+        assert page.count('role="status"') == 1 and "toast-region" not in page, path
+        assert 'id="toasts" class="toasts" role="status" aria-live="polite"' in page
+
+    version = (await fresh(db, source)).version
+    merged = await post_form(
+        client, f"/moderation/questions/{source}/merge", {"target_id": target, "version": version}, headers=HX
+    )
+    assert merged.status_code == 200 and "toast-region" not in merged.text
+    assert re.findall(r'hx-swap-oob="([^"]*)"', merged.text) == ["beforeend:#toasts"]  # added, not replacing
+    oob = merged.text.split('hx-swap-oob="beforeend:#toasts">', 1)[1]
+    assert toast_texts(oob) == [f"Đã gộp #{source} vào #{target}."]
+    assert len(UNDO_RE.findall(merged.text)) == 1 and 'data-toast-ms="10000"' in oob  # time to press "u"
+    undo_form = oob.split("<form", 1)[1].split(">", 1)[0]
+    assert 'hx-target="closest .toast"' in undo_form and 'hx-swap="outerHTML"' in undo_form
+    event_id = int(UNDO_RE.search(oob).group(1))  # type: ignore[union-attr]
+
+    undone = await post_form(client, f"/moderation/history/{event_id}/undo", headers=HX)
+    assert undone.status_code == 200 and "<html" not in undone.text
+    assert toast_texts(undone.text) == [f"Đã hoàn tác: #{source} trở lại như trước."]
+    assert "data-undo" not in undone.text and 'data-toast-ms="6000"' in undone.text
 
 
 async def test_one_key_merge_only_above_the_episodes_confidence(
@@ -300,7 +330,7 @@ async def test_a_split_shows_its_undo_on_the_page_it_lands_on(
     split = await post_form(client, f"/moderation/submissions/{second}/split", follow_redirects=False)
     assert split.status_code == 303
     page = await client.get(split.headers["location"])
-    region = page.text.split('id="toast-region"', 1)[1].split("</div>\n</div>", 1)[0]
+    region = toast_region(page.text)  # the page's one live region, like every other toast
     assert "Đã tách thành câu hỏi mới #" in region
     event_id = UNDO_RE.search(region).group(1)  # type: ignore[union-attr]
     await post_form(client, f"/moderation/history/{event_id}/undo", headers=HX)

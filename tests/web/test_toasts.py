@@ -1,5 +1,6 @@
 """Moderation actions without a visible result say what they did: in the htmx answer's HX-Trigger, or after
-a redirect on the next page (once). (Route, reject, merge and split have the queue's undo toast.)"""
+a redirect on the next page (once). (Route, reject, merge and split bring the same toast with an undo, into
+the same region: tests/web/test_safe_merge.py.)"""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
 from qa_app.models import Answer, AnswerStatus, Department, Question, QuestionStatus
-from tests.conftest import post_form
+from tests.conftest import post_form, toast_region, toast_texts
 from tests.web.test_moderation import board, version_of  # noqa: F401 - the fixture is shared
 
 HTMX = {"HX-Request": "true"}
@@ -22,8 +23,7 @@ def toast_of(response: Any) -> str:
 
 
 def toasts_on(page: str) -> list[str]:
-    region = page.split('id="toasts"', 1)[1].split("</div>", 1)[0]
-    return [part.split("</p>", 1)[0] for part in region.split('<p class="toast">')[1:]]
+    return toast_texts(toast_region(page))
 
 
 async def test_htmx_actions_answer_with_a_toast(
