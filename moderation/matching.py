@@ -35,18 +35,12 @@ def key_terms(question: str) -> list[tuple[str, str]]:
     toks = _TOKEN.findall(canon)
     content = [(t, t.translate(_FOLD)) for t in toks]
     content = [(t, f) for t, f in content if f not in _STOP and not f.isdigit() and len(f) > 1]
-    terms = content
-    return list(dict.fromkeys(terms))
+    return list(dict.fromkeys(content))
 
 
-def _addressed(term: str, answer_tokens: set[str], answer: str) -> float:
-    words = term.split()
-    hit = sum(1 for w in words if w in answer_tokens)
-    if hit == len(words):
-        return 1.0
-    if fuzz.partial_ratio(term, answer) >= 85:
-        return 1.0
-    return hit / len(words) * 0.5
+def _addressed(term: str, answer_tokens: set[str], answer: str) -> bool:
+    """A key term (one folded word) is addressed when the answer has it, or nearly (a typo, a missing mark)."""
+    return term in answer_tokens or fuzz.partial_ratio(term, answer) >= 85
 
 
 def match_check(question: str, answer: str, threshold: float = 0.5) -> AnswerMatch:
@@ -57,12 +51,6 @@ def match_check(question: str, answer: str, threshold: float = 0.5) -> AnswerMat
         return AnswerMatch(1.0, [], True)
     folded_answer = canonical(answer).translate(_FOLD)
     tokens = set(_TOKEN.findall(folded_answer))
-    got = 0.0
-    missing: list[str] = []
-    for display, folded in terms:
-        s = _addressed(folded, tokens, folded_answer)
-        got += s
-        if s < 1.0:
-            missing.append(display)
-    score = round(got / len(terms), 3)
+    missing = [display for display, folded in terms if not _addressed(folded, tokens, folded_answer)]
+    score = round((len(terms) - len(missing)) / len(terms), 3)
     return AnswerMatch(score, missing, score >= threshold)
