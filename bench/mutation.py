@@ -17,6 +17,7 @@ tests re-runs exactly the same mutants: the before/after comparison of one sampl
     python bench/mutation.py --scope moderation --sample 60 --seed 1
     python bench/mutation.py --scope services --sample 80 --seed 1 --children 2
     python bench/mutation.py --scope services --only 'qa_app.services.rundown*'   # every mutant of one module
+    python bench/mutation.py --scope moderation --names var/mutation/moderation-survivors.txt   # these again
 
 A mutant counts as caught when a test fails or the tests time out (the mutant made them hang); "no
 tests" (nothing runs that code) counts as not caught. The survivors of the last run are listed in
@@ -125,7 +126,9 @@ def _results(work: Path, prefix: str) -> dict[str, dict[str, int | None]]:
     return by_file
 
 
-def run(scope: str, *, sample: int | None, seed: int, children: int, only: str | None) -> int:
+def run(
+    scope: str, *, sample: int | None, seed: int, children: int, only: str | None, names: list[str] | None = None
+) -> int:
     work = _prepare_moderation() if scope == "moderation" else ROOT
     prefix = "moderation/" if scope == "moderation" else "qa_app/services/"
     started = time.monotonic()
@@ -136,15 +139,18 @@ def run(scope: str, *, sample: int | None, seed: int, children: int, only: str |
     everything = _results(work, prefix)
     rng = random.Random(seed)
     chosen: dict[str, list[str]] = {}
+    wanted = set(names or ())
     for source, codes in everything.items():
-        names = sorted(codes)
+        picked = sorted(codes)
+        if sample is not None and len(picked) > sample:
+            picked = sorted(rng.sample(picked, sample))  # drawn before any filter: the same sample each time
         if only:
-            names = [n for n in names if fnmatch.fnmatch(n, only)]
-        if sample is not None and len(names) > sample:
-            names = sorted(rng.sample(names, sample))
-        if names:
-            chosen[source] = names
-    flat = [name for names in chosen.values() for name in names]
+            picked = [n for n in picked if fnmatch.fnmatch(n, only)]
+        if names is not None:
+            picked = [n for n in picked if n in wanted]
+        if picked:
+            chosen[source] = picked
+    flat = [name for picked in chosen.values() for name in picked]
     if not flat:
         print(f"no mutant matches {only!r}", file=sys.stderr)
         return 2
@@ -155,9 +161,9 @@ def run(scope: str, *, sample: int | None, seed: int, children: int, only: str |
     print(f"{'file':48} {'mutants':>7} {'tried':>6} {'caught':>6} {'surv.':>6} {'none':>5}  score (95 % interval)")
     total_tried = total_caught = 0
     survivors: list[str] = []
-    for source, names in chosen.items():
-        statuses = Counter()
-        for name in names:
+    for source, tried_names in chosen.items():
+        statuses: Counter[str] = Counter()
+        for name in tried_names:
             code = after[source].get(name)
             if code in CAUGHT:
                 statuses["caught"] += 1
@@ -170,7 +176,7 @@ def run(scope: str, *, sample: int | None, seed: int, children: int, only: str |
             else:
                 statuses["other"] += 1
                 survivors.append(name)
-        tried, caught = len(names), statuses["caught"]
+        tried, caught = len(tried_names), statuses["caught"]
         low, high = _wilson(caught, tried)
         total_tried += tried
         total_caught += caught
@@ -203,10 +209,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--children", type=int, default=2, help="mutants tested at once")
     parser.add_argument("--only", default=None, help="only mutants whose name matches this glob")
+    parser.add_argument("--names", type=Path, default=None, help="only the mutants named in this file, one a line")
     args = parser.parse_args(argv)
+    names = args.names.read_text(encoding="utf-8").split() if args.names else None
     scopes = ("moderation", "services") if args.scope == "all" else (args.scope,)
     for scope in scopes:
-        status = run(scope, sample=args.sample, seed=args.seed, children=args.children, only=args.only)
+        status = run(scope, sample=args.sample, seed=args.seed, children=args.children, only=args.only, names=names)
         if status:
             return status
     return 0
