@@ -43,7 +43,17 @@ VAR = ROOT / "var" / "mutation"
 MUTMUT = Path(sys.executable).with_name("mutmut")
 
 # mutmut's exit codes (mutmut/stats.py): 1 and 3 a failing test, 0 survived, 5/33 no tests, the rest a timeout
-CAUGHT = {1: "killed", 3: "killed", 36: "timeout", -24: "timeout", 24: "timeout", 152: "timeout", 255: "timeout"}
+# (-9: killed after its CPU limit, or by hand when a mutant ate the memory)
+CAUGHT = {
+    1: "killed",
+    3: "killed",
+    36: "timeout",
+    -24: "timeout",
+    24: "timeout",
+    152: "timeout",
+    255: "timeout",
+    -9: "timeout",
+}
 
 MODERATION_SETTINGS = """\
 [mutmut]
@@ -62,8 +72,9 @@ pytest_add_cli_args =
 pytest_add_cli_args_test_selection = tests/moderation
 also_copy = qa_app/data/
 process_isolation = forkserver
-timeout_multiplier = 30.0
-timeout_constant = 10.0
+# a mutant that loops (and may eat the memory) is stopped after ~10 times the CPU its tests need
+timeout_multiplier = 5.0
+timeout_constant = 5.0
 
 [tool:pytest]
 testpaths = tests
