@@ -108,7 +108,7 @@ def _prepare_moderation() -> Path:
             shutil.rmtree(target)
     shutil.copytree(ROOT / "moderation", work / "moderation", ignore=shutil.ignore_patterns("__pycache__"))
     (work / "tests").mkdir()
-    (work / "tests" / "__init__.py").write_text("", encoding="utf-8")
+    shutil.copy2(ROOT / "tests" / "__init__.py", work / "tests" / "__init__.py")  # the hypothesis profile
     skip = shutil.ignore_patterns("__pycache__")
     shutil.copytree(ROOT / "tests" / "moderation", work / "tests" / "moderation", ignore=skip)
     shutil.copytree(ROOT / "tests" / "data", work / "tests" / "data", ignore=skip)
