@@ -40,10 +40,10 @@ def _words(name: str) -> list[str]:
 def mask_addressees(text: str, names: Iterable[str | None] = ()) -> str:
     """``text`` with the askers' ``names`` and any greeted name replaced by ``[họ tên]``."""
     text = _nfc(text)
-    known = sorted({" ".join(_words(n)) for n in names if n and len(_words(n)) >= 1}, key=len, reverse=True)
+    # longest first: "An Bình" before "Bình", or "An" would be left beside the mask; one letter is no name
+    joined = {" ".join(_words(n)) for n in names if n}
+    known = sorted((name for name in joined if len(name) >= 2), key=len, reverse=True)
     for name in known:
-        if len(name) < 2:
-            continue
         words = name.split(" ")
         whole = r"\s+".join(re.escape(w) for w in words)
         text = re.sub(rf"(?<!\w){whole}(?!\w)", MASK, text, flags=re.IGNORECASE)

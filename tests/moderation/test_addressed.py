@@ -22,6 +22,9 @@ from moderation.addressed import MASK, mask_addressees
         # the whole name first: no stray family name left before a masked given name
         ("Ông Nguyễn Văn Bình và Bình", ["Bình", "Nguyễn Văn Bình"], f"Ông {MASK} và {MASK}"),
         ("Ông Nguyễn Văn Bình và Bình", ["Nguyễn Văn Bình", "Bình"], f"Ông {MASK} và {MASK}"),
+        ("An Bình hỏi", ["Bình", "An Bình"], f"{MASK} hỏi"),
+        ("Trần Thị Lan hỏi", ["Trần  Thị\tLan"], f"{MASK} hỏi"),  # a name typed with stray blanks
+        ("Sau đây, chị Lan hỏi tiếp", ["Trần Thị Lan"], f"Sau đây, chị {MASK} hỏi tiếp"),  # the last word
         # a greeting and an address term: whoever is named
         ("Chào ông Nguyễn Văn Bình, về việc này", [], f"Chào ông {MASK}, về việc này"),
         ("Kính gửi bà Lan về việc cấp phép", [], f"Kính gửi bà {MASK} về việc cấp phép"),
@@ -44,6 +47,7 @@ def test_names_are_masked(text: str, names: list[str], expected: str) -> None:
         ("hoa lan nở", ["Trần Lan"]),  # a given name with no address term stays
         ("Anh Ánh hỏi về Anhh", ["An"]),  # a name is a whole word only
         ("a b c", ["A"]),  # a one-letter "name" would mask every such letter
+        ("Ý kiến của Ý", [unicodedata.normalize("NFD", "Ý")]),  # one letter even when typed decomposed
         ("Phường Bình Thạnh", [None, "", "  "]),
     ],
 )
