@@ -495,13 +495,16 @@ async def undo(ctx: ActionContext, audit_event_id: int) -> Question:
         source = await _question(ctx.db, int(event.entity_id or 0))
         target = await _question(ctx.db, int(event.after["target_id"]))
         ids = [int(i) for i in event.after.get("submission_ids", [])]
-        if source.status is not S.MERGED or source.merged_into_id != target.id:
-            raise Conflict(_("The questions changed since; this merge can no longer be undone automatically."))
+        changed = Conflict(_("The questions changed since; this merge can no longer be undone automatically."))
+        if source.status is not S.MERGED or source.merged_into_id != target.id or target.status is S.MERGED:
+            raise changed
         still_there = list(
             await ctx.db.scalars(
                 select(Submission.id).where(Submission.id.in_(ids), Submission.question_id == target.id)
             )
         )
+        if not still_there:  # all split off since (or gone on with the target): nothing to bring back
+            raise changed
         await ctx.db.execute(
             update(Submission)
             .where(Submission.id.in_(still_there))
