@@ -74,13 +74,15 @@ async def entries(db: AsyncSession, episode_id: int, *, include_skipped: bool = 
 
 
 async def candidates(db: AsyncSession, episode_id: int, limit: int = 100) -> list[Question]:
-    """Questions the producer may add: approved or routed, not yet in the rundown; most asked first."""
+    """Questions the producer may add, not yet in the rundown: those with an approved answer first, then routed
+    ones; the most asked first in each."""
     in_rundown = select(RundownItem.question_id).where(RundownItem.episode_id == episode_id)
     return list(
         await db.scalars(
             select(Question)
             .where(Question.episode_id == episode_id, Question.status.in_(QUEUEABLE), Question.id.not_in(in_rundown))
-            .order_by(Question.status == S.READY, Question.submission_count.desc(), Question.id)
+            # an approved answer first (ready to air), then the most asked
+            .order_by((Question.status == S.READY).desc(), Question.submission_count.desc(), Question.id)
             .limit(limit)
         )
     )
@@ -229,15 +231,9 @@ async def put_on_air(
     if not await db.scalar(
         select(RundownItem.id).where(RundownItem.episode_id == episode_id, RundownItem.question_id == question.id)
     ):
-        position = (
-            int(
-                await db.scalar(
-                    select(func.coalesce(func.min(RundownItem.position), 1)).where(RundownItem.episode_id == episode_id)
-                )
-                or 1
-            )
-            - 1
-        )
+        # at the top: above the first item (an empty rundown starts at 0); the first may be at 0 or below already
+        first = await db.scalar(select(func.min(RundownItem.position)).where(RundownItem.episode_id == episode_id))
+        position = (first if first is not None else 1) - 1
         db.add(RundownItem(episode_id=episode_id, question_id=question.id, position=position))
     before = question.status.value
     question.status = S.ON_AIR

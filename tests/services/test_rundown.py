@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qa_app.events import OnAirChanged, QuestionChanged, RecordingPublisher
-from qa_app.models import AuditEvent, Episode, Question, QuestionStatus, RundownItem
+from qa_app.models import Answer, AnswerStatus, AuditEvent, Episode, Question, QuestionStatus, RundownItem
 from qa_app.services import intake, rundown
 from qa_app.services import moderation_actions as actions
 from qa_app.services.engines import ModerationEngines
@@ -226,3 +226,116 @@ async def test_refusals_say_why(db: AsyncSession, show: dict[str, Any], step: st
         await calls[step]()
     said = refused.value.errors.get("order") if isinstance(refused.value, InvalidInput) else refused.value.message
     assert said == message
+
+
+async def _approve(db: AsyncSession, question_id: int, official: str, title: str) -> None:
+    """An approved answer (what the department and the moderators did elsewhere), the question ready to air."""
+    question = await db.get(Question, question_id)
+    assert question is not None and question.department_id is not None
+    db.add(
+        Answer(
+            question_id=question_id,
+            department_id=question.department_id,
+            official_name=official,
+            official_title=title,
+            body="Sở đã lên kế hoạch và sẽ thực hiện trong quý tới.",
+            status=AnswerStatus.APPROVED,
+        )
+    )
+    question.status = S.READY
+    await db.commit()
+
+
+async def test_candidates_ready_first_then_most_asked_within_the_episode_and_limit(
+    db: AsyncSession, show: dict[str, Any]
+) -> None:
+    episode, producer, q = show["episode"], show["producer"], show["q"]
+    engines, publisher = ModerationEngines(), RecordingPublisher()
+    moderator_ctx = actions.ActionContext(db=db, actor=show["moderator"], publisher=publisher, engines=engines)
+    extra = []
+    for text in (
+        "Xin hỏi lịch tiêm chủng mở rộng cho trẻ dưới 5 tuổi ở phường Tân Định?",
+        "Bao giờ sửa xong đèn chiếu sáng hẻm 45 đường Trần Quang Khải?",
+        "Đề nghị phường xử lý quán karaoke gây ồn sau 22 giờ tại hẻm 30?",
+    ):
+        asked = await intake.submit(db, engines, publisher, episode, intake.SubmissionForm(text=text))
+        await actions.route(moderator_ctx, asked.question_id, "so-xay-dung")
+        extra.append(asked.question_id)
+    more_asked = await db.get(Question, extra[2])
+    assert more_asked is not None
+    more_asked.submission_count = 3
+    await db.commit()
+    await _approve(db, extra[1], "Nguyễn Văn Hùng", "Phó Giám đốc Sở Xây dựng")
+    # another episode's routed question is not offered here
+    other = await make_episode(db, title="Kỳ khác", slug="ky-khac-candidates")
+    elsewhere = await intake.submit(db, engines, publisher, other, intake.SubmissionForm(text=TEXTS[0]))
+    await actions.route(moderator_ctx, elsewhere.question_id, "so-xay-dung")
+    await rundown.remove(db, producer, publisher, episode.id, show["items"][2])  # q[2] back among the candidates
+    offered = [c.id for c in await rundown.candidates(db, episode.id)]
+    assert offered == [extra[1], extra[2], q[2], q[3], extra[0]]
+    assert [c.id for c in await rundown.candidates(db, episode.id, limit=2)] == [extra[1], extra[2]]
+
+
+async def test_a_new_question_is_refused_for_the_rundown_in_vietnamese(db: AsyncSession, show: dict[str, Any]) -> None:
+    engines, publisher = ModerationEngines(), RecordingPublisher()
+    asked = await intake.submit(
+        db, engines, publisher, show["episode"], intake.SubmissionForm(text="Khi nào mở lại chợ Bến Thành ban đêm?")
+    )
+    with pytest.raises(Conflict) as refused:
+        await rundown.add(db, show["producer"], publisher, show["episode"].id, asked.question_id)
+    assert refused.value.message == (
+        "Chỉ câu hỏi đã chuyển đơn vị hoặc đã có câu trả lời được duyệt mới đưa vào kịch bản."
+    )
+
+
+async def test_pull_back_with_nothing_on_air_says_so_and_pulling_is_announced(
+    db: AsyncSession, show: dict[str, Any]
+) -> None:
+    episode, producer, q = show["episode"], show["producer"], show["q"]
+    publisher = RecordingPublisher()
+    with pytest.raises(Conflict) as refused:
+        await rundown.pull_back(db, producer, publisher, episode.id)
+    assert refused.value.message == "Không có câu hỏi nào đang lên sóng."
+    await rundown.put_on_air(db, producer, publisher, episode.id, q[0])
+    publisher.events.clear()
+    await rundown.pull_back(db, producer, publisher, episode.id)
+    assert publisher.events == [
+        OnAirChanged(episode_id=episode.id),
+        QuestionChanged(episode_id=episode.id, question_id=q[0], action="pulled"),
+    ]
+
+
+async def test_questions_put_on_air_from_outside_the_rundown_each_go_to_its_top(
+    db: AsyncSession, show: dict[str, Any]
+) -> None:
+    """The latest goes above the earlier ones, also once the top position is 0 (it used to share 0)."""
+    episode, producer, q = show["episode"], show["producer"], show["q"]
+    publisher = RecordingPublisher()
+    await rundown.remove(db, producer, publisher, episode.id, show["items"][2])
+    await rundown.put_on_air(db, producer, publisher, episode.id, q[3])  # top was 1: goes to 0
+    await rundown.put_on_air(db, producer, publisher, episode.id, q[2])  # top is 0: goes to -1
+    assert await _order(db, episode.id) == [q[2], q[3], q[0], q[1]]
+    positions = list(await db.scalars(select(RundownItem.position).order_by(RundownItem.position)))
+    assert positions == [-1, 0, 1, 2]
+
+
+async def test_answered_on_air_names_the_official_of_this_question_s_answer(
+    db: AsyncSession, show: dict[str, Any]
+) -> None:
+    episode, producer, q = show["episode"], show["producer"], show["q"]
+    publisher = RecordingPublisher()
+    await _approve(db, q[0], "Lê Thị Hoa", "Giám đốc Sở Xây dựng")
+    await _approve(db, q[1], "Trần Văn Bảy", "")  # no title: no dangling comma
+    for question_id, expected in ((q[1], "Trần Văn Bảy"), (q[0], "Lê Thị Hoa, Giám đốc Sở Xây dựng")):
+        await rundown.put_on_air(db, producer, publisher, episode.id, question_id)
+        answered = await rundown.mark_answered(db, producer, publisher, episode.id)
+        assert answered.answered_by_official == expected
+
+
+async def test_next_passes_over_a_skipped_question(db: AsyncSession, show: dict[str, Any]) -> None:
+    episode, producer, q, items = show["episode"], show["producer"], show["q"], show["items"]
+    publisher = RecordingPublisher()
+    await rundown.reorder(db, producer, publisher, episode.id, items)
+    await rundown.skip(db, producer, publisher, episode.id, items[0])
+    first = await rundown.next_on_air(db, producer, publisher, episode.id)
+    assert first.id == q[1] and await _status(db, q[0]) is S.QUEUED
