@@ -113,7 +113,10 @@ class IntakeWriter:
             raise Busy(_("Very many questions are arriving right now. Please send yours again in a few seconds."))
         future: asyncio.Future[intake.PendingSubmission] = asyncio.get_running_loop().create_future()
         queue.put_nowait((item, future))
-        return intake.outcome(await future)
+        try:
+            return intake.outcome(await future)
+        except Unavailable:
+            raise unavailable() from None  # made in the writer's context: said again in the requester's language
 
     def _ensure_running(self) -> asyncio.Queue[_Entry | None]:
         if self._queue is None or self._task is None or self._task.done():

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from qa_app.db import create_engine, create_sessionmaker
@@ -17,8 +17,10 @@ from qa_app.events import QuestionChanged, RecordingPublisher
 from qa_app.models import AuditEvent, EpisodeStatus, Question, QuestionStatus, Submission
 from qa_app.services import engines as engines_module
 from qa_app.services import intake
+from qa_app.services import intake_writer as intake_writer_module
 from qa_app.services.engines import ModerationEngines
-from qa_app.services.errors import Conflict, InvalidInput, NotFound
+from qa_app.i18n import current_locale
+from qa_app.services.errors import Conflict, InvalidInput, NotFound, Unavailable
 from qa_app.services.intake_writer import EpisodeRef, IntakeWriter
 from qa_app.settings import Settings
 from tests.factories import import_departments, make_episode
@@ -295,3 +297,102 @@ async def test_a_failed_batch_keeps_repeats_and_merges_right(
     assert flood is not None and flood.submission_count == 2
     index = await engines.index_for(db, EpisodeRefSettings(episode_id))
     assert all(k > 0 for k in index._texts) and len(index) == 2
+
+
+async def test_the_api_path_reads_an_open_episode_once_a_second_and_a_closed_one_every_time(
+    db: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hundreds of API submissions a second must not each read the episode; one that is not accepting
+    questions is read every time, so that re-opening it takes effect at once. One statement a read: the
+    episode alone, not its departments and officials."""
+    episode = await make_episode(db, slug="ky-api")
+    writer = IntakeWriter(sessionmaker, ModerationEngines(), RecordingPublisher())
+    statements: list[str] = []
+    engine = sessionmaker.kw["bind"]
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
+
+    async def read() -> EpisodeRef:
+        async with sessionmaker() as own:
+            return await writer.episode(own, "ky-api")
+
+    assert await read() == EpisodeRef(episode.id, "ky-api", EpisodeStatus.OPEN)
+    assert len(statements) == 1 and "episode" in statements[0]
+    assert await read() == EpisodeRef(episode.id, "ky-api", EpisodeStatus.OPEN)
+    assert len(statements) == 1  # remembered
+
+    # Past the second: read again; while one request reads, the others go on with what was remembered.
+    monkeypatch.setattr(intake_writer_module, "EPISODE_CACHE_SECONDS", 0.0)
+    both = await asyncio.gather(read(), read())
+    assert both == [EpisodeRef(episode.id, "ky-api", EpisodeStatus.OPEN)] * 2
+    assert len(statements) == 2
+
+    episode.status = EpisodeStatus.CLOSED
+    await db.commit()
+    statements.clear()
+    assert (await read()).status is EpisodeStatus.CLOSED
+    monkeypatch.setattr(intake_writer_module, "EPISODE_CACHE_SECONDS", 60.0)
+    assert (await read()).status is EpisodeStatus.CLOSED
+    assert len(statements) == 2  # not remembered while closed
+    episode.status = EpisodeStatus.OPEN
+    await db.commit()
+    assert (await read()).status is EpisodeStatus.OPEN  # re-opened: at once
+    with pytest.raises(NotFound):
+        await writer.episode(db, "khong-co")
+    event.remove(engine.sync_engine, "before_cursor_execute", count)
+
+
+async def test_refusals_decided_by_the_batch_are_told_in_each_requester_s_language(
+    db: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """The batch decides against the database (here: the episode closed meanwhile), in the writer's task;
+    each citizen still reads the refusal in their own language, whoever's request started the writer."""
+    episode = await make_episode(db, slug="ky-ngon-ngu")
+    ref = EpisodeRef(episode.id, episode.slug, EpisodeStatus.OPEN)
+    writer = IntakeWriter(sessionmaker, ModerationEngines(), RecordingPublisher())
+
+    async def submit(locale: str, text: str) -> None:
+        current_locale.set(locale)
+        async with sessionmaker() as own:
+            await writer.submit(own, ref, intake.SubmissionForm(text=text))
+
+    await asyncio.create_task(submit("en", DISTINCT[0]))  # starts the writer
+    episode.status = EpisodeStatus.CLOSED
+    await db.commit()
+    said = {}
+    for locale, text in (("vi", DISTINCT[1]), ("en", DISTINCT[2])):
+        with pytest.raises(Conflict) as refused:
+            await asyncio.create_task(submit(locale, text))
+        said[locale] = refused.value.message
+    assert said == {
+        "vi": "Kỳ phát sóng này hiện không nhận câu hỏi.",
+        "en": "This episode is not accepting questions at the moment.",
+    }
+    await writer.close()
+
+
+async def test_a_database_outage_is_told_in_the_requester_s_language(db: AsyncSession, tmp_path: Any) -> None:
+    episode = await make_episode(db, slug="ky-mat-ket-noi")
+    ref = EpisodeRef(episode.id, episode.slug, EpisodeStatus.OPEN)
+    unreachable = create_engine(f"sqlite+aiosqlite:///{tmp_path}")  # a directory: "unable to open database file"
+    writer = IntakeWriter(create_sessionmaker(unreachable), ModerationEngines(), RecordingPublisher())
+
+    async def submit(locale: str, text: str) -> str:
+        current_locale.set(locale)
+        with pytest.raises(Unavailable) as refused:
+            await writer.submit(db, ref, intake.SubmissionForm(text=text))
+        return refused.value.message
+
+    english = await asyncio.create_task(submit("en", DISTINCT[0]))
+    vietnamese = await asyncio.create_task(submit("vi", DISTINCT[1]))
+    assert english == (
+        "The system is briefly unavailable and could not confirm your question. Please try again in a few seconds."
+    )
+    assert vietnamese == (
+        "Hệ thống đang tạm gián đoạn nên chưa xác nhận được câu hỏi của bạn. Vui lòng thử lại sau ít giây."
+    )
+    await writer.close()
+    await unreachable.dispose()
