@@ -14,12 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from qa_app.db import create_engine, create_sessionmaker
 from qa_app.events import QuestionChanged, RecordingPublisher
+from qa_app.i18n import current_locale
 from qa_app.models import AuditEvent, EpisodeStatus, Question, QuestionStatus, Submission
 from qa_app.services import engines as engines_module
 from qa_app.services import intake
 from qa_app.services import intake_writer as intake_writer_module
 from qa_app.services.engines import ModerationEngines
-from qa_app.i18n import current_locale
 from qa_app.services.errors import Conflict, InvalidInput, NotFound, Unavailable
 from qa_app.services.intake_writer import EpisodeRef, IntakeWriter
 from qa_app.settings import Settings
