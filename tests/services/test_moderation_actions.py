@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qa_app.events import QuestionChanged, RecordingPublisher
-from qa_app.models import AuditEvent, Question, QuestionStatus, Submission
+from qa_app.models import Answer, AnswerStatus, AuditEvent, Question, QuestionStatus, Submission
 from qa_app.services import audit, intake
 from qa_app.services import moderation_actions as actions
 from qa_app.services.engines import ModerationEngines
@@ -240,3 +240,54 @@ async def test_matching_thresholds_may_be_equal_but_suggestions_not_above_merges
     history = await audit.history(db, "episode", episode.id)
     assert [e.action for e in history][-1:] == ["episode.matching"]
     assert history[-1].entity_type == "episode" and history[-1].after is not None
+
+
+async def test_reviewing_an_answer_leaves_an_exact_record_and_tells_the_producer(
+    db: AsyncSession, desk: dict[str, Any]
+) -> None:
+    ctx, publisher = desk["ctx"], desk["publisher"]
+    answers = []
+    for text in (ASKED, OTHER):
+        question_id = await desk["ask"](text)
+        question = await actions.route(ctx, question_id, "so-xay-dung")
+        answer = Answer(
+            question_id=question_id,
+            department_id=question.department_id,
+            official_name="Nguyễn Văn Hùng",
+            official_title="Phó Giám đốc Sở Xây dựng",
+            body="Sở sẽ nạo vét trong tháng tới.",
+            status=AnswerStatus.SUBMITTED,
+        )
+        db.add(answer)
+        question.status = S.ANSWER_REVIEW
+        await db.commit()
+        answers.append(answer.id)
+    publisher.events.clear()
+    with pytest.raises(InvalidInput) as refused:
+        await actions.review_answer(ctx, answers[1], approve=False, comment="  ")
+    assert refused.value.errors == {"comment": "Vui lòng ghi rõ đơn vị cần sửa gì."}
+    await actions.review_answer(ctx, answers[0], approve=True)
+    await actions.review_answer(ctx, answers[1], approve=False, comment="Thiếu thời hạn cụ thể.")
+    records = [
+        (e.action, e.entity_type, e.before, e.after, e.note)
+        for e in await db.scalars(select(AuditEvent).where(AuditEvent.entity_type == "answer").order_by(AuditEvent.id))
+    ]
+    assert records == [
+        (
+            "answer.approve",
+            "answer",
+            {"answer": "submitted", "question": "answer_review"},
+            {"answer": "approved", "question": "ready"},
+            None,
+        ),
+        (
+            "answer.return",
+            "answer",
+            {"answer": "submitted", "question": "answer_review"},
+            {"answer": "returned", "question": "routed"},
+            "Thiếu thời hạn cụ thể.",
+        ),
+    ]
+    question_ids = [q for q, *_ in _changes(publisher)]
+    assert [a for _, a, *_ in _changes(publisher)] == ["answer_approved", "answer_returned"]
+    assert len(set(question_ids)) == 2
