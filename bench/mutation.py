@@ -138,15 +138,26 @@ def _results(work: Path, prefix: str) -> dict[str, dict[str, int | None]]:
 
 
 def run(
-    scope: str, *, sample: int | None, seed: int, children: int, only: str | None, names: list[str] | None = None
+    scope: str,
+    *,
+    sample: int | None,
+    seed: int,
+    children: int,
+    only: str | None,
+    names: list[str] | None = None,
+    report_only: bool = False,
 ) -> int:
-    work = _prepare_moderation() if scope == "moderation" else ROOT
+    if report_only:
+        work = VAR / "moderation" if scope == "moderation" else ROOT
+    else:
+        work = _prepare_moderation() if scope == "moderation" else ROOT
     prefix = "moderation/" if scope == "moderation" else "qa_app/services/"
     started = time.monotonic()
     # mutmut makes every mutant (and records which tests reach which function) on its first run; a
     # handful of cheap mutants gives it that run, the chosen ones follow.
     seed_glob = "moderation.name_words.*" if scope == "moderation" else "qa_app.services.intake_writer.x_unavailable*"
-    _mutmut(work, children, [seed_glob])
+    if not report_only:
+        _mutmut(work, children, [seed_glob])
     everything = _results(work, prefix)
     rng = random.Random(seed)
     chosen: dict[str, list[str]] = {}
@@ -165,13 +176,15 @@ def run(
     if not flat:
         print(f"no mutant matches {only!r}", file=sys.stderr)
         return 2
-    _mutmut(work, children, flat)
+    if not report_only:
+        _mutmut(work, children, flat)
     after = _results(work, prefix)
 
     print(f"mutation score, scope {scope}" + (f", {sample} a file at most, seed {seed}" if sample else ""))
     print(f"{'file':48} {'mutants':>7} {'tried':>6} {'caught':>6} {'surv.':>6} {'none':>5}  score (95 % interval)")
     total_tried = total_caught = 0
     survivors: list[str] = []
+    score_by_file: dict[str, float] = {}
     for source, tried_names in chosen.items():
         statuses: Counter[str] = Counter()
         for name in tried_names:
@@ -184,23 +197,29 @@ def run(
             elif code in (5, 33):
                 statuses["none"] += 1
                 survivors.append(name)
+            elif code is None:  # --report during a run: not tried yet
+                statuses["pending"] += 1
+                continue
             else:
                 statuses["other"] += 1
                 survivors.append(name)
-        tried, caught = len(tried_names), statuses["caught"]
+        tried, caught = len(tried_names) - statuses["pending"], statuses["caught"]
+        pending = f"  ({statuses['pending']} not run yet)" if statuses["pending"] else ""
+        if not tried:
+            print(f"{source:48} {len(everything[source]):7} {0:6}{pending}")
+            continue
         low, high = _wilson(caught, tried)
         total_tried += tried
         total_caught += caught
+        score_by_file[source] = caught / tried
         print(
             f"{source:48} {len(everything[source]):7} {tried:6} {caught:6}"
             f" {statuses['survived']:6} {statuses['none']:5}"
-            f"  {100 * caught / tried:5.1f} % ({100 * low:.0f}–{100 * high:.0f})"
+            f"  {100 * caught / tried:5.1f} % ({100 * low:.0f}–{100 * high:.0f}){pending}"
         )
     # Over the scope, each file weighs by its number of mutants (a stratified estimate).
-    weight = {s: len(everything[s]) for s in chosen}
-    estimate = sum(
-        weight[s] * sum(1 for n in chosen[s] if after[s].get(n) in CAUGHT) / len(chosen[s]) for s in chosen
-    ) / sum(weight.values())
+    weight = {s: len(everything[s]) for s in score_by_file}
+    estimate = sum(weight[s] * score_by_file[s] for s in score_by_file) / max(1, sum(weight.values()))
     print(
         f"{'all':48} {sum(weight.values()):7} {total_tried:6} {total_caught:6}"
         f"  score {100 * estimate:.1f} % (weighted by mutants per file); {time.monotonic() - started:.0f} s"
@@ -221,11 +240,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--children", type=int, default=2, help="mutants tested at once")
     parser.add_argument("--only", default=None, help="only mutants whose name matches this glob")
     parser.add_argument("--names", type=Path, default=None, help="only the mutants named in this file, one a line")
+    parser.add_argument("--report", action="store_true", help="run nothing: the figures of what has run so far")
     args = parser.parse_args(argv)
     names = args.names.read_text(encoding="utf-8").split() if args.names else None
     scopes = ("moderation", "services") if args.scope == "all" else (args.scope,)
     for scope in scopes:
-        status = run(scope, sample=args.sample, seed=args.seed, children=args.children, only=args.only, names=names)
+        status = run(
+            scope,
+            sample=args.sample,
+            seed=args.seed,
+            children=args.children,
+            only=args.only,
+            names=names,
+            report_only=args.report,
+        )
         if status:
             return status
     return 0
