@@ -291,3 +291,32 @@ async def test_reviewing_an_answer_leaves_an_exact_record_and_tells_the_producer
     question_ids = [q for q, *_ in _changes(publisher)]
     assert [a for _, a, *_ in _changes(publisher)] == ["answer_approved", "answer_returned"]
     assert len(set(question_ids)) == 2
+
+
+async def test_approving_the_wording_once_shows_it_as_written(db: AsyncSession, desk: dict[str, Any]) -> None:
+    ctx, publisher = desk["ctx"], desk["publisher"]
+    question_id = await desk["ask"](ASKED)
+    fresh = await db.get(Question, question_id)
+    assert fresh is not None and fresh.wording_reviewed_at is None
+    version = fresh.version
+    publisher.events.clear()
+    approved = await actions.approve_wording(ctx, question_id, expected_version=version)
+    assert approved.wording_reviewed_at is not None
+    assert _changes(publisher) == [(question_id, "edited", None, None)]  # citizens' views change
+    [record] = [e for e in await audit.history(db, "question", question_id) if e.action == "question.approve_wording"]
+    assert (record.actor_id, record.before, record.after) == (
+        ctx.actor.id,
+        {"version": version},
+        {"text": approved.public_text},
+    )
+    again = await actions.approve_wording(ctx, question_id)  # a second moderator: nothing more happens
+    assert again.wording_reviewed_at == approved.wording_reviewed_at
+    assert len(await audit.history(db, "question", question_id)) == 1 and len(publisher.events) == 1
+    with pytest.raises(Conflict) as stale:
+        await actions.approve_wording(ctx, question_id, expected_version=version)
+    assert stale.value.message == actions.stale_message(question_id)  # changed meanwhile: read it again
+    source, target = await desk["ask"](OTHER), await desk["ask"]("Khi nào trạm y tế phường Bến Nghé mở cửa buổi tối?")
+    await actions.merge(ctx, source, target)
+    with pytest.raises(Conflict) as merged:
+        await actions.approve_wording(ctx, source)
+    assert merged.value.message == "Câu hỏi này đã được gộp vào câu hỏi khác."
