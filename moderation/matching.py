@@ -48,7 +48,7 @@ def match_check(question: str, answer: str, threshold: float = 0.5) -> AnswerMat
     ``threshold`` of the terms are addressed; ``missing_terms`` lists the others."""
     terms = key_terms(question)
     if not terms:
-        return AnswerMatch(1.0, [], True)
+        return AnswerMatch(1.0)
     folded_answer = canonical(answer).translate(_FOLD)
     tokens = set(_TOKEN.findall(folded_answer))
     missing = [display for display, folded in terms if not _addressed(folded, tokens, folded_answer)]

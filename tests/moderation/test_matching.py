@@ -19,6 +19,10 @@ def test_key_terms_are_content_words_in_order_once() -> None:
     ]
 
 
+def test_two_letter_words_are_terms() -> None:
+    assert key_terms("xe buýt") == [("xe", "xe"), ("buýt", "buyt")]
+
+
 def test_a_question_of_nothing_but_courtesies_needs_nothing() -> None:
     assert key_terms("Cho tôi hỏi với ạ") == []
     assert match_check("Cho tôi hỏi với ạ", "") == AnswerMatch(1.0, [], True)
@@ -39,6 +43,9 @@ def test_missing_terms_in_the_question_s_words_and_order() -> None:
 def test_without_marks_and_with_a_typo_a_term_still_counts() -> None:
     assert match_check("thủ tục tạm trú", "Thu tuc tam tru nhu sau").score == 1.0
     assert match_check("giấy phép xây dựng", "Giay phep xay dungg cap trong 15 ngay").score == 1.0
+    # a word typed with one letter too many, or one letter wrong in a long word, counts
+    assert match_check("ngập nước", "Tình trạng ngapp nuoc se duoc xu ly").score == 1.0
+    assert match_check("cây nghiêng", "Cây nghiang sẽ được cắt tỉa").score == 1.0
     # a different word is not a typo
     assert match_check("giấy phép xây dựng", "Giấy tờ cần nộp").missing_terms == ["phép", "xây", "dựng"]
 
