@@ -374,7 +374,9 @@ async def test_refusals_decided_by_the_batch_are_told_in_each_requester_s_langua
     await writer.close()
 
 
-async def test_a_database_outage_is_told_in_the_requester_s_language(db: AsyncSession, tmp_path: Any) -> None:
+async def test_a_database_outage_is_told_in_the_requester_s_language(
+    db: AsyncSession, tmp_path: Any, caplog: pytest.LogCaptureFixture
+) -> None:
     episode = await make_episode(db, slug="ky-mat-ket-noi")
     ref = EpisodeRef(episode.id, episode.slug, EpisodeStatus.OPEN)
     unreachable = create_engine(f"sqlite+aiosqlite:///{tmp_path}")  # a directory: "unable to open database file"
@@ -394,5 +396,41 @@ async def test_a_database_outage_is_told_in_the_requester_s_language(db: AsyncSe
     assert vietnamese == (
         "Hệ thống đang tạm gián đoạn nên chưa xác nhận được câu hỏi của bạn. Vui lòng thử lại sau ít giây."
     )
+    # what the operator on duty reads in the log
+    warnings = [r.getMessage() for r in caplog.records if r.name == "qa_app.services.intake_writer"]
+    assert [w.split(": OperationalError")[0] for w in warnings] == [
+        "database unavailable: 1 submissions refused with 503"
+    ] * 2
+    assert all("unable to open database file" in w for w in warnings)
     await writer.close()
     await unreachable.dispose()
+
+
+async def test_no_batch_is_larger_than_the_limit(
+    db: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The limit bounds how long one batch holds the event loop and the connection."""
+    await import_departments(db)
+    episode = await make_episode(db, slug="ky-lo-nho")
+    ref = EpisodeRef(episode.id, episode.slug, EpisodeStatus.OPEN)
+    writer = IntakeWriter(sessionmaker, ModerationEngines(), RecordingPublisher())
+    writer.MAX_BATCH = 3
+    sizes: list[int] = []
+    real_write_batch = intake.write_batch
+
+    async def recorded(db: AsyncSession, engines: Any, publisher: Any, items: list[Any]) -> Any:
+        sizes.append(len(items))
+        return await real_write_batch(db, engines, publisher, items)
+
+    monkeypatch.setattr(intake, "write_batch", recorded)
+
+    async def one(text: str) -> intake.SubmissionResult:
+        async with sessionmaker() as own:
+            return await writer.submit(own, ref, intake.SubmissionForm(text=text))
+
+    texts = [f"{text} (lượt {n})" for n in range(2) for text in DISTINCT] + FLOOD_VARIANTS
+    results = await asyncio.gather(*(one(text) for text in texts))
+    await writer.close()
+    assert len(results) == len(texts) == sum(sizes)
+    assert max(sizes) <= 3 and len(sizes) < len(texts)  # a burst is grouped, never beyond the limit
+    assert await _count(db, Submission, Submission.episode_id == episode.id) == len(texts)
