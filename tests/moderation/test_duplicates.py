@@ -46,3 +46,17 @@ def test_a_rare_shared_name_outweighs_common_shared_words() -> None:
         index.add(("flood", i), "Hẻm nhà tôi ngập nặng mỗi khi mưa")
     index.add("canal", "Cống thoát nước Rạch Xuyên Tâm bốc mùi")
     assert index.candidates("Nhà tôi ngập nặng khi mưa, rạch Xuyên Tâm")[0].key == "canal"
+
+
+def test_removed_questions_do_not_crowd_out_the_one_left() -> None:
+    """Moderators merged 70 copies of a question into the one left: a new copy still finds it.
+    Removed entries stay in the postings until a compaction (after 1000 removals); they must not
+    take the places of live questions in the 64-document blocking pool."""
+    index = DuplicateIndex()
+    for i in range(70):
+        index.add(i, "Hẻm nhà tôi ngập nặng mỗi khi mưa, đề nghị nạo vét cống")
+    index.add("kept", "Hẻm nhà tôi ngập nặng mỗi khi mưa, đề nghị nạo vét cống gấp")
+    for i in range(70):
+        index.remove(i)
+    found = index.candidates("Hẻm nhà tôi ngập nặng mỗi khi mưa, đề nghị nạo vét cống")
+    assert [m.key for m in found] == ["kept"]
