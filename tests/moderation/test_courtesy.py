@@ -76,3 +76,10 @@ def test_trim_pair_strips_greetings_openers_and_closers_from_both_texts() -> Non
     assert trim_pair("tiêm ở đâu, xin cảm ơn", "tiem o dau, xin cam on") == ("tiêm ở đâu, ", "tiem o dau, ")
     # a text that is nothing but a greeting or a closer is kept
     assert trim_pair("xin cảm ơn", "xin cam on") == ("xin cảm ơn", "xin cam on")
+
+
+def test_an_introduction_before_a_pasted_line_break_is_stripped() -> None:
+    """Text pasted from an editor may carry U+2028 (a line separator cleaning leaves alone) after
+    "Tôi là": the introduction goes all the same."""
+    raw = "Tôi là\u2028Trần Văn Bình. Hẻm nhà tôi ngập nặng mỗi khi mưa"
+    assert strip_courtesies(raw) == "Hẻm nhà tôi ngập nặng mỗi khi mưa"
