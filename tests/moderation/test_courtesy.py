@@ -83,3 +83,10 @@ def test_an_introduction_before_a_pasted_line_break_is_stripped() -> None:
     "Tôi là": the introduction goes all the same."""
     raw = "Tôi là\u2028Trần Văn Bình. Hẻm nhà tôi ngập nặng mỗi khi mưa"
     assert strip_courtesies(raw) == "Hẻm nhà tôi ngập nặng mỗi khi mưa"
+
+
+def test_a_run_of_sloppily_punctuated_closing_formulas_goes() -> None:
+    """Each ". ," ends one formula: they are stripped one by one, the matched text and its folded
+    twin kept the same length all along."""
+    raw = "Đèn đường hư cả tháng nay. , Rất mong được giải đáp. , Xin cảm ơn. , Trân trọng. , Cảm ơn"
+    assert strip_courtesies(raw) == "Đèn đường hư cả tháng nay."
