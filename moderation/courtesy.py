@@ -48,7 +48,7 @@ _SIGNATURE = re.compile(r"(?:^|(?<=[.!?]))\s*([^.!?]{3,60})$")
 # search of these patterns 4-8 µs
 _CLOSER_HINTS = ("cam on", "tran trong", "mong", "thank")
 _CONTACT_HINTS = ("sdt", "dien thoai", "dt", "lien he", "email", "zalo")
-_INTRO_HINTS = ("ten", " la ")
+_INTRO_HINTS = ("ten", " la")  # "là" may be followed by any whitespace
 
 
 def _signature_possible(text: str) -> bool:

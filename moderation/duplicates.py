@@ -661,7 +661,12 @@ class DuplicateIndex:
             lists.extend(repeat(post[f], min(4, max(1, round(w / _WEIGHT_UNIT)))))
         if not lists:
             return []
-        counts = Counter(chain.from_iterable(lists))
+        counts: dict[int, int] = Counter(chain.from_iterable(lists))
+        if self._stale:
+            # removed documents stay in the postings until the next compaction: they must not take
+            # the places of live ones in the pool (selected in C, like the rest of the blocking)
+            live = list(map(self._docs.__getitem__, counts))
+            counts = dict(zip(compress(counts, live), compress(counts.values(), live), strict=True))
         if len(counts) <= POOL:
             return list(counts)
         # smallest count t with at least POOL documents counted >= t

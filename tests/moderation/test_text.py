@@ -162,3 +162,17 @@ def test_contact_lines(raw: str, expected: str) -> None:
     from moderation.text import match_text
 
     assert match_text(raw) == expected
+
+
+def test_tokens_are_words_and_numbers() -> None:
+    from moderation.text import tokens
+
+    assert tokens("hẻm 12 ngập nặng, đề nghị xử lý!") == ["hẻm", "12", "ngập", "nặng", "đề", "nghị", "xử", "lý"]
+
+
+def test_match_text_drops_an_episode_s_filler_phrases() -> None:
+    from moderation.text import match_text
+
+    raw = "Dân hỏi thành phố trả lời: hẻm nhà tôi ngập nặng mỗi khi mưa"
+    assert match_text(raw, ["dân hỏi thành phố trả lời"]) == "hẻm nhà tôi ngập nặng mỗi khi mưa"
+    assert match_text(raw) == "dân hỏi thành phố trả lời: hẻm nhà tôi ngập nặng mỗi khi mưa"
