@@ -17,6 +17,8 @@ from moderation.spelling import repair_token
         ("nguowif", "người"),
         ("khoongg", "không"),  # a doubled final key on a telex word
         ("nhaanff", "nhần"),
+        ("gias", "giá"),  # the tone goes on the a: "gi" is the initial
+        ("giuwax", "giữa"),
     ],
 )
 def test_telex_leftovers_are_repaired(typed: str, meant: str) -> None:

@@ -11,6 +11,11 @@ def test_gi_and_qu_words_are_syllables(word: str) -> None:
     assert is_syllable(word)
 
 
+@pytest.mark.parametrize("word", ["q", "qu", "ng", "kh", "đ"])
+def test_a_word_without_a_vowel_group_is_no_syllable(word: str) -> None:
+    assert not is_syllable(word)
+
+
 def test_the_fold_table_takes_every_vietnamese_letter_to_its_base_letter() -> None:
     """``_FOLD`` is built once at import time: the builder is called directly to check what it makes."""
     table = _build_fold_table()
