@@ -122,11 +122,12 @@ def _vni(word: str) -> str | None:
                 return None
             tone = _VNI_TONE[c]
         elif c in "6789":
+            # "uo7" -> "ươ" (the 7 marks both vowels), before "o7" -> "ơ"; not after q ("quo7" is "quơ");
+            # "u7o7" needs no rule: "ư" then "o7" -> "ơ"
+            if c == "7" and out[-2:] == ["u", "o"] and out[-3:-2] != ["q"]:
+                out[-2:] = ["ư", "ơ"]
+                continue
             if not out or (out[-1], c) not in _VNI_MOD:
-                # "uo7" -> "ươ"
-                if c == "7" and out and out[-1] == "o" and len(out) > 1 and out[-2] in "uư":
-                    out[-2:] = ["ư", "ơ"]
-                    continue
                 return None
             out[-1] = _VNI_MOD[(out[-1], c)]
         else:

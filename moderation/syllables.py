@@ -179,12 +179,7 @@ def _split_syllable(base: str) -> tuple[str, str, str] | None:
     nucleus, final = base[i:j], base[j:]
     if initial not in _INITIALS or final not in _FINALS:
         return None
-    if not nucleus:
-        # "gì", "gìn": the i is the vowel
-        if initial == "gi":
-            return "g", "i", final
-        return None
-    if nucleus not in _NUCLEI:
+    if nucleus not in _NUCLEI:  # also no vowel at all ("gì", "gìn" split as g + i above)
         return None
     return initial, nucleus, final
 

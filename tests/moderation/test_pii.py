@@ -434,3 +434,34 @@ def test_mask_command(tmp_path: Path) -> None:
     ]
     assert "a: name 'Lê Văn Bình', phone '0903 123 456'" in run.stderr
     assert "recall 2/2 = 1.000" in run.stderr and "keep 1/1 = 1.000" in run.stderr
+
+
+# ------------------------------------------------------------------------------------------- more forms
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        # five digits after an identity cue: a candidate number ("số báo danh", "mã hồ sơ")
+        ("Số báo danh 02173 của em bị trùng", "Số báo danh [số giấy tờ] của em bị trùng"),
+        ("mã hồ sơ 40213 chưa có kết quả", "mã hồ sơ [số giấy tờ] chưa có kết quả"),
+        # a plate in lower case, apart from its province number: "biển số" says what it is
+        ("xe biển số 59-c1 123.45 đậu trước nhà tôi", "xe biển số [biển số] đậu trước nhà tôi"),
+        ("xe biển số 59 c 12345 đậu trước nhà tôi", "xe biển số [biển số] đậu trước nhà tôi"),
+        # a house number with a letter after the slash, before a street
+        ("Nhà tôi ở 25/117B Lê Văn Sỹ bị ngập", "Nhà tôi ở [số nhà] Lê Văn Sỹ bị ngập"),
+        # a number and a letter after "ở", before a comma
+        ("Nhà ở 9C, gần chợ Bà Chiểu", "Nhà ở [số nhà], gần chợ Bà Chiểu"),
+        # a small room number earlier in the text does not stop the search for the apartment
+        (
+            "Tôi đã lên phòng 3 của phường hỏi về căn hộ B3-08-12 nhưng chưa được trả lời",
+            "Tôi đã lên phòng 3 của phường hỏi về căn hộ [số nhà] nhưng chưa được trả lời",
+        ),
+        ("Tầng 2 phòng 5, căn hộ B3-08-12", "Tầng 2 phòng 5, căn hộ [số nhà]"),
+        # a class is no house number, even before a capitalised school name
+        ("con học lớp 9A Trường THCS Lê Lợi", "con học lớp 9A Trường THCS Lê Lợi"),
+        ("Lớp 12A Trường THPT Gia Định", "Lớp 12A Trường THPT Gia Định"),
+    ],
+)
+def test_more_numbers_masked_and_kept(text: str, masked: str) -> None:
+    assert mask_pii(text).text == masked
