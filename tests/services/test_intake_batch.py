@@ -433,4 +433,6 @@ async def test_no_batch_is_larger_than_the_limit(
     await writer.close()
     assert len(results) == len(texts) == sum(sizes)
     assert max(sizes) <= 3 and len(sizes) < len(texts)  # a burst is grouped, never beyond the limit
+    # what the grouping saves, as the writer counts it
+    assert (writer.batches_written, writer.submissions_written) == (len(sizes), len(texts))
     assert await _count(db, Submission, Submission.episode_id == episode.id) == len(texts)

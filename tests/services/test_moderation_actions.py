@@ -156,9 +156,57 @@ async def test_undo_twice_is_refused_as_already_undone(db: AsyncSession, desk: d
     event = await actions.latest_undoable(db, question_id, ctx.actor)
     assert event is not None
     await actions.undo(ctx, event.id)
+    undone = (await audit.history(db, "question", question_id))[-1]
+    assert (undone.action, undone.episode_id, undone.note) == ("question.undo", desk["episode"].id, str(event.id))
+    assert undone.before is not None and undone.before["status"] == "rejected"
+    assert undone.after is not None and undone.after["status"] == "new"
     with pytest.raises(Conflict) as refused:
         await actions.undo(ctx, event.id)
     assert refused.value.message == "Thay đổi này đã được hoàn tác."
+
+
+async def test_undoing_a_route_after_another_change_is_refused(db: AsyncSession, desk: dict[str, Any]) -> None:
+    ctx = desk["ctx"]
+    question_id = await desk["ask"](ASKED)
+    await actions.route(ctx, question_id, "so-xay-dung")
+    routed = await actions.latest_undoable(db, question_id, ctx.actor)
+    assert routed is not None
+    await actions.set_priority(ctx, question_id, 1)  # someone changed it since
+    with pytest.raises(Conflict) as refused:
+        await actions.undo(ctx, routed.id)
+    assert refused.value.message == "Câu hỏi đã thay đổi sau đó nên không thể tự động hoàn tác thao tác này nữa."
+
+
+async def test_undoing_a_route_takes_the_question_out_of_that_department_s_inbox(
+    db: AsyncSession, desk: dict[str, Any]
+) -> None:
+    ctx, publisher = desk["ctx"], desk["publisher"]
+    question_id = await desk["ask"](ASKED)
+    await actions.route(ctx, question_id, "so-xay-dung")
+    routed = await actions.latest_undoable(db, question_id, ctx.actor)
+    assert routed is not None
+    publisher.events.clear()
+    await actions.undo(ctx, routed.id)
+    assert _changes(publisher) == [(question_id, "unrouted", None, "so-xay-dung")]
+
+
+async def test_undoing_a_split_is_recorded_in_the_episode_s_log(db: AsyncSession, desk: dict[str, Any]) -> None:
+    ctx = desk["ctx"]
+    source, target = await desk["ask"](ASKED), await desk["ask"](OTHER)
+    await actions.merge(ctx, source, target)
+    moved = await db.scalar(select(Submission.id).where(Submission.question_id == target).order_by(Submission.id))
+    assert moved is not None
+    created = await actions.split(ctx, moved)
+    split_event = await actions.latest_undoable(db, target, ctx.actor)
+    assert split_event is not None and split_event.action == "question.split"
+    restored = await actions.undo(ctx, split_event.id)
+    assert restored.id == target
+    undone = (await audit.history(db, "question", target))[-1]
+    assert (undone.action, undone.episode_id, undone.before) == (
+        "question.undo",
+        desk["episode"].id,
+        {"split_into": created.id},
+    )
 
 
 async def test_a_note_that_looks_like_an_event_number_does_not_block_an_undo(
@@ -304,8 +352,9 @@ async def test_approving_the_wording_once_shows_it_as_written(db: AsyncSession, 
     assert approved.wording_reviewed_at is not None
     assert _changes(publisher) == [(question_id, "edited", None, None)]  # citizens' views change
     [record] = [e for e in await audit.history(db, "question", question_id) if e.action == "question.approve_wording"]
-    assert (record.actor_id, record.before, record.after) == (
+    assert (record.actor_id, record.episode_id, record.before, record.after) == (
         ctx.actor.id,
+        desk["episode"].id,
         {"version": version},
         {"text": approved.public_text},
     )

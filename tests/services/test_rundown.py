@@ -339,3 +339,15 @@ async def test_next_passes_over_a_skipped_question(db: AsyncSession, show: dict[
     await rundown.skip(db, producer, publisher, episode.id, items[0])
     first = await rundown.next_on_air(db, producer, publisher, episode.id)
     assert first.id == q[1] and await _status(db, q[0]) is S.QUEUED
+
+
+async def test_next_never_airs_a_skipped_question(db: AsyncSession, show: dict[str, Any]) -> None:
+    """Once every other item is answered, the skipped one stays skipped: the producer brings it back by hand."""
+    episode, producer, q, items = show["episode"], show["producer"], show["q"], show["items"]
+    publisher = RecordingPublisher()
+    await rundown.skip(db, producer, publisher, episode.id, items[0])
+    await rundown.next_on_air(db, producer, publisher, episode.id)
+    await rundown.next_on_air(db, producer, publisher, episode.id)
+    with pytest.raises(Conflict):
+        await rundown.next_on_air(db, producer, publisher, episode.id)
+    assert await _status(db, q[0]) is S.QUEUED
