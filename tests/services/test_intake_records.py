@@ -9,10 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qa_app.events import RecordingPublisher
-from qa_app.models import AuditEvent, Submission
+from qa_app.models import AuditEvent, Question, Submission
 from qa_app.services import intake
 from qa_app.services.engines import ModerationEngines
-from tests.factories import make_episode
+from tests.factories import import_departments, make_episode
 
 ASKED = "Bao giờ phường nạo vét cống thoát nước trên đường Lê Văn Sỹ để hết ngập khi mưa lớn?"
 
@@ -46,6 +46,35 @@ async def test_the_consent_proof_is_the_hash_of_the_texts_shown(db: AsyncSession
     texts = [intake.consent_text(), intake.consent_name_text()]
     assert stored[both.tracking_code] == hashlib.sha256("\n".join(texts).encode()).hexdigest()
     assert stored[only_contact.tracking_code] == hashlib.sha256(texts[0].encode()).hexdigest()
+    when = {
+        s.tracking_code: s.consented_at
+        for s in await db.scalars(select(Submission).where(Submission.episode_id == episode.id))
+    }
+    assert when[both.tracking_code] is not None and when[only_contact.tracking_code] is not None
+    silent = await intake.submit(
+        db, engines, publisher, episode, intake.SubmissionForm(text="Xin hỏi lịch tiêm chủng cho trẻ ở phường?")
+    )
+    row = await db.scalar(select(Submission).where(Submission.tracking_code == silent.tracking_code))
+    assert row is not None and (row.consented_at, row.consent_text_hash) == (None, None)
+
+
+async def test_route_suggestions_are_kept_as_confidences(db: AsyncSession) -> None:
+    """The card shows "Sở Xây dựng 62%": kept to three places, best first, at most three."""
+    episode = await make_episode(db, slug="ky-goi-y")
+    await import_departments(db)
+    result = await intake.submit(
+        db,
+        ModerationEngines(),
+        RecordingPublisher(),
+        episode,
+        intake.SubmissionForm(text="Xin hỏi thủ tục cấp giấy phép xây dựng nhà ở riêng lẻ tại phường Tân Định?"),
+    )
+    question = await db.get(Question, result.question_id)
+    assert question is not None and question.route_suggestions
+    confidences = [c for _, c in question.route_suggestions]
+    assert len(confidences) <= 3 and confidences == sorted(confidences, reverse=True)
+    assert all(0 < c < 1 and round(c, 3) == c for c in confidences)
+    assert any(round(c, 1) != c for c in confidences)  # not rounded to whole numbers or tenths
 
 
 async def test_each_submission_is_in_its_episode_s_audit_log(db: AsyncSession) -> None:
