@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from qa_app.models import Episode, EpisodeStatus, Role, User
+from qa_app.models import Answer, AnswerStatus, Episode, EpisodeStatus, Question, QuestionStatus, Role, User
 from qa_app.security import Passwords
 from qa_app.services import departments as department_service
 from qa_app.services import episodes as episode_service
@@ -47,3 +47,30 @@ async def make_staff(db: AsyncSession) -> dict[str, User]:
         "officer_a": await make_user(db, "officer_a", Role.OFFICER, "so-xay-dung"),
         "officer_b": await make_user(db, "officer_b", Role.OFFICER, "so-y-te"),
     }
+
+
+async def make_answer(
+    db: AsyncSession,
+    question_id: int,
+    *,
+    status: AnswerStatus = AnswerStatus.APPROVED,
+    official_name: str = "Nguyễn Văn Hùng",
+    official_title: str = "Giám đốc Sở Xây dựng",
+    body: str = "Sở sẽ thực hiện trong quý tới.",
+) -> Answer:
+    """The routed question's department answer, submitted for review or approved, the question moved on with it
+    (in review, or ready to air). Written as a row: the department's drafting screens are not under test here."""
+    question = await db.get(Question, question_id)
+    assert question is not None and question.department_id is not None, "route the question first"
+    answer = Answer(
+        question_id=question_id,
+        department_id=question.department_id,
+        official_name=official_name,
+        official_title=official_title,
+        body=body,
+        status=status,
+    )
+    db.add(answer)
+    question.status = QuestionStatus.READY if status is AnswerStatus.APPROVED else QuestionStatus.ANSWER_REVIEW
+    await db.commit()
+    return answer

@@ -11,13 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qa_app.events import QuestionChanged, RecordingPublisher
-from qa_app.models import Answer, AnswerStatus, AuditEvent, Question, QuestionStatus, Submission
+from qa_app.models import AnswerStatus, AuditEvent, Question, QuestionStatus, Submission
 from qa_app.services import audit, intake
 from qa_app.services import moderation_actions as actions
 from qa_app.services.engines import ModerationEngines
 from qa_app.services.errors import Conflict, InvalidInput, NotFound
 from qa_app.web.history import describe
-from tests.factories import make_episode, make_staff
+from tests.factories import make_answer, make_episode, make_staff
 
 S = QuestionStatus
 ASKED = "Bao giờ phường nạo vét cống thoát nước trên đường Lê Văn Sỹ để hết ngập khi mưa lớn?"
@@ -297,19 +297,8 @@ async def test_reviewing_an_answer_leaves_an_exact_record_and_tells_the_producer
     answers = []
     for text in (ASKED, OTHER):
         question_id = await desk["ask"](text)
-        question = await actions.route(ctx, question_id, "so-xay-dung")
-        answer = Answer(
-            question_id=question_id,
-            department_id=question.department_id,
-            official_name="Nguyễn Văn Hùng",
-            official_title="Phó Giám đốc Sở Xây dựng",
-            body="Sở sẽ nạo vét trong tháng tới.",
-            status=AnswerStatus.SUBMITTED,
-        )
-        db.add(answer)
-        question.status = S.ANSWER_REVIEW
-        await db.commit()
-        answers.append(answer.id)
+        await actions.route(ctx, question_id, "so-xay-dung")
+        answers.append((await make_answer(db, question_id, status=AnswerStatus.SUBMITTED)).id)
     publisher.events.clear()
     with pytest.raises(InvalidInput) as refused:
         await actions.review_answer(ctx, answers[1], approve=False, comment="  ")

@@ -9,12 +9,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qa_app.events import OnAirChanged, QuestionChanged, RecordingPublisher
-from qa_app.models import Answer, AnswerStatus, AuditEvent, Episode, Question, QuestionStatus, RundownItem
+from qa_app.models import AuditEvent, Episode, Question, QuestionStatus, RundownItem
 from qa_app.services import intake, rundown
 from qa_app.services import moderation_actions as actions
 from qa_app.services.engines import ModerationEngines
 from qa_app.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from tests.factories import make_episode, make_staff
+from tests.factories import make_answer, make_episode, make_staff
 
 S = QuestionStatus
 TEXTS = [
@@ -228,24 +228,6 @@ async def test_refusals_say_why(db: AsyncSession, show: dict[str, Any], step: st
     assert said == message
 
 
-async def _approve(db: AsyncSession, question_id: int, official: str, title: str) -> None:
-    """An approved answer (what the department and the moderators did elsewhere), the question ready to air."""
-    question = await db.get(Question, question_id)
-    assert question is not None and question.department_id is not None
-    db.add(
-        Answer(
-            question_id=question_id,
-            department_id=question.department_id,
-            official_name=official,
-            official_title=title,
-            body="Sở đã lên kế hoạch và sẽ thực hiện trong quý tới.",
-            status=AnswerStatus.APPROVED,
-        )
-    )
-    question.status = S.READY
-    await db.commit()
-
-
 async def test_candidates_ready_first_then_most_asked_within_the_episode_and_limit(
     db: AsyncSession, show: dict[str, Any]
 ) -> None:
@@ -265,7 +247,7 @@ async def test_candidates_ready_first_then_most_asked_within_the_episode_and_lim
     assert more_asked is not None
     more_asked.submission_count = 3
     await db.commit()
-    await _approve(db, extra[1], "Nguyễn Văn Hùng", "Phó Giám đốc Sở Xây dựng")
+    await make_answer(db, extra[1], official_title="Phó Giám đốc Sở Xây dựng")
     # another episode's routed question is not offered here
     other = await make_episode(db, title="Kỳ khác", slug="ky-khac-candidates")
     elsewhere = await intake.submit(db, engines, publisher, other, intake.SubmissionForm(text=TEXTS[0]))
@@ -324,8 +306,8 @@ async def test_answered_on_air_names_the_official_of_this_question_s_answer(
 ) -> None:
     episode, producer, q = show["episode"], show["producer"], show["q"]
     publisher = RecordingPublisher()
-    await _approve(db, q[0], "Lê Thị Hoa", "Giám đốc Sở Xây dựng")
-    await _approve(db, q[1], "Trần Văn Bảy", "")  # no title: no dangling comma
+    await make_answer(db, q[0], official_name="Lê Thị Hoa")
+    await make_answer(db, q[1], official_name="Trần Văn Bảy", official_title="")  # no title: no dangling comma
     for question_id, expected in ((q[1], "Trần Văn Bảy"), (q[0], "Lê Thị Hoa, Giám đốc Sở Xây dựng")):
         await rundown.put_on_air(db, producer, publisher, episode.id, question_id)
         answered = await rundown.mark_answered(db, producer, publisher, episode.id)

@@ -11,14 +11,14 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
 from qa_app.events import RecordingPublisher
-from qa_app.models import Answer, AnswerStatus, AuditEvent, Episode, Question, QuestionStatus, Submission
+from qa_app.models import AuditEvent, Episode, Question, QuestionStatus, Submission
 from qa_app.services import intake
 from qa_app.services import moderation_actions as actions
 from qa_app.services import rundown as rundown_service
 from qa_app.services import users as user_service
 from qa_app.services.engines import ModerationEngines
 from tests.conftest import login, post_form
-from tests.factories import make_episode, make_staff
+from tests.factories import make_answer, make_episode, make_staff
 
 PII_PHONE, PII_MAIL, PII_ADDRESS = "0909876543", "nguoidan.an@example.vn", "142/3 Lê Văn Sỹ"
 TEXTS = [
@@ -47,18 +47,7 @@ async def show(db: Any) -> dict[str, Any]:
         )
         await actions.route(ctx, result.question_id, "so-xay-dung")
         ids.append(result.question_id)
-    question = await db.get(Question, ids[0])
-    answer = Answer(
-        question_id=ids[0],
-        department_id=question.department_id,
-        body="Thành phố sẽ cải tạo cống.",
-        official_name="Nguyễn Văn Hùng",
-        official_title="Giám đốc Sở Xây dựng",
-        status=AnswerStatus.APPROVED,
-    )
-    db.add(answer)
-    question.status = QuestionStatus.READY
-    await db.commit()
+    await make_answer(db, ids[0], body="Thành phố sẽ cải tạo cống.")
     _, token = await user_service.create_api_token(db, None, "producer", "bàn điều khiển")
     _, operator_token = await user_service.create_api_token(db, None, "operator", "tổng đài")
     return {"episode": episode, "episode_id": episode.id, "ids": ids, "token": token, "operator_token": operator_token}
